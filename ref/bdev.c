@@ -1,0 +1,264 @@
+/* bdev.c - checked wrappers, the file backend and the RAM backend. */
+#include "bdev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+static int range_ok(const struct hammer_bdev *bd, uint64_t off, size_t len)
+{
+	if (len == 0 || off % bd->sector_size || len % bd->sector_size)
+		return 0;
+	return off <= bd->size && len <= bd->size - off;
+}
+
+int hammer_bdev_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len)
+{
+	if (!range_ok(bd, off, len))
+		return -EINVAL;
+	return bd->ops->read(bd, off, buf, len);
+}
+
+int hammer_bdev_write(struct hammer_bdev *bd, uint64_t off, const void *buf, size_t len)
+{
+	if (bd->readonly)
+		return -EROFS;
+	if (!range_ok(bd, off, len))
+		return -EINVAL;
+	return bd->ops->write(bd, off, buf, len);
+}
+
+int hammer_bdev_flush(struct hammer_bdev *bd)
+{
+	if (bd->readonly)
+		return 0;
+	return bd->ops->flush(bd);
+}
+
+void hammer_bdev_close(struct hammer_bdev *bd)
+{
+	if (bd)
+		bd->ops->close(bd);
+}
+
+/* ------------------------------------------------------------ file */
+struct file_ctx {
+	int fd;
+};
+
+static int file_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len)
+{
+	struct file_ctx *c = bd->ctx;
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pread(c->fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)	/* file shrank under us */
+			return -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int file_write(struct hammer_bdev *bd, uint64_t off, const void *buf, size_t len)
+{
+	struct file_ctx *c = bd->ctx;
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pwrite(c->fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int file_flush(struct hammer_bdev *bd)
+{
+	struct file_ctx *c = bd->ctx;
+	return fdatasync(c->fd) < 0 ? -errno : 0;
+}
+
+static void file_close(struct hammer_bdev *bd)
+{
+	struct file_ctx *c = bd->ctx;
+	close(c->fd);	/* drops the flock */
+	free(c);
+	free(bd);
+}
+
+static const struct hammer_bdev_ops file_ops = {
+	.version = HAMMER_BDEV_VERSION,
+	.read = file_read,
+	.write = file_write,
+	.flush = file_flush,
+	.close = file_close,
+};
+
+int hammer_bdev_file_open(const char *path, int flags,
+			  struct hammer_bdev **out, const char **errmsg)
+{
+	const char *dummy;
+	if (!errmsg)
+		errmsg = &dummy;
+	*out = NULL;
+	*errmsg = NULL;
+	int rdonly = flags & HAMMER_BDEV_RDONLY;
+	int oflags = (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	if (!rdonly && (flags & HAMMER_BDEV_CREATE))
+		oflags |= O_CREAT;
+	int fd = open(path, oflags, 0644);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			*errmsg = "no such file or device";
+		else if (e == EROFS || e == EACCES)
+			*errmsg = rdonly ? "permission denied"
+					 : "cannot open for writing (read-only device or no permission)";
+		else
+			*errmsg = strerror(e);
+		return -e;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		*errmsg = strerror(e);
+		return -e;
+	}
+	uint64_t size;
+	uint32_t ssize = HAMMER_SECTOR_SIZE;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
+			int e = errno;
+			close(fd);
+			*errmsg = "cannot read the block device size (BLKGETSIZE64)";
+			return -e;
+		}
+		int ro = 0;
+		if (!rdonly && ioctl(fd, BLKROGET, &ro) == 0 && ro) {
+			close(fd);
+			*errmsg = "the block device is read-only";
+			return -EROFS;
+		}
+		int lss = 0;
+		if (ioctl(fd, BLKSSZGET, &lss) == 0 && lss > HAMMER_SECTOR_SIZE &&
+		    lss <= 4096)
+			ssize = (uint32_t)lss;
+	} else if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else {
+		close(fd);
+		*errmsg = "not a regular file or block device";
+		return -ENODEV;
+	}
+	if (flock(fd, (rdonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK) {
+			*errmsg = rdonly ? "the device is open for writing by another program"
+					 : "the device is already in use by another program";
+			return -EBUSY;
+		}
+		*errmsg = strerror(e);
+		return -e;
+	}
+	struct hammer_bdev *bd = calloc(1, sizeof(*bd));
+	struct file_ctx *c = calloc(1, sizeof(*c));
+	if (!bd || !c) {
+		free(bd);
+		free(c);
+		close(fd);
+		*errmsg = "out of memory";
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	bd->ops = &file_ops;
+	bd->ctx = c;
+	bd->size = size - size % ssize;
+	bd->sector_size = ssize;
+	bd->readonly = rdonly;
+	snprintf(bd->name, sizeof(bd->name), "%s", path);
+	*out = bd;
+	return 0;
+}
+
+/* ------------------------------------------------------------- RAM */
+static int ram_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len)
+{
+	memcpy(buf, (uint8_t *)bd->ctx + off, len);
+	return 0;
+}
+
+static int ram_write(struct hammer_bdev *bd, uint64_t off, const void *buf, size_t len)
+{
+	memcpy((uint8_t *)bd->ctx + off, buf, len);
+	return 0;
+}
+
+static int ram_flush(struct hammer_bdev *bd)
+{
+	(void)bd;
+	return 0;
+}
+
+static void ram_close(struct hammer_bdev *bd)
+{
+	free(bd->ctx);
+	free(bd);
+}
+
+static const struct hammer_bdev_ops ram_ops = {
+	.version = HAMMER_BDEV_VERSION,
+	.read = ram_read,
+	.write = ram_write,
+	.flush = ram_flush,
+	.close = ram_close,
+};
+
+int hammer_bdev_ram_open(uint64_t size, const char *name, struct hammer_bdev **out)
+{
+	*out = NULL;
+	size -= size % HAMMER_SECTOR_SIZE;
+	if (size == 0 || size > SIZE_MAX)
+		return -EINVAL;
+	struct hammer_bdev *bd = calloc(1, sizeof(*bd));
+	void *mem = calloc(1, (size_t)size);
+	if (!bd || !mem) {
+		free(bd);
+		free(mem);
+		return -ENOMEM;
+	}
+	bd->ops = &ram_ops;
+	bd->ctx = mem;
+	bd->size = size;
+	bd->sector_size = HAMMER_SECTOR_SIZE;
+	snprintf(bd->name, sizeof(bd->name), "%s", name ? name : "ram");
+	*out = bd;
+	return 0;
+}
+
+uint8_t *hammer_bdev_ram_data(struct hammer_bdev *bd)
+{
+	return bd->ops == &ram_ops ? bd->ctx : NULL;
+}

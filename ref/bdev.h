@@ -1,0 +1,63 @@
+/*
+ * bdev.h - the one block-device interface every layer above talks to.
+ *
+ * A device is a vtable plus an opaque context.  All calls return 0 or a
+ * negative errno.  Offsets and lengths are in bytes and must be multiples of
+ * the sector size (512); the engine reads and writes whole 16 KB buffers,
+ * 4 KB nodes and 512-byte FIFO sectors.  flush() is a barrier: every write
+ * completed before it is durable when it returns, and no write issued after
+ * it may become durable before it.
+ *
+ * Backends: file (image files and block devices), RAM, and sim/ (stacked on
+ * any of them).
+ */
+#ifndef HAMMER_BDEV_H
+#define HAMMER_BDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HAMMER_BDEV_VERSION 1
+#define HAMMER_SECTOR_SIZE 512
+
+struct hammer_bdev;
+
+struct hammer_bdev_ops {
+	int version;	/* HAMMER_BDEV_VERSION */
+	int (*read)(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len);
+	int (*write)(struct hammer_bdev *bd, uint64_t off, const void *buf, size_t len);
+	int (*flush)(struct hammer_bdev *bd);
+	void (*close)(struct hammer_bdev *bd);	/* frees bd */
+};
+
+struct hammer_bdev {
+	const struct hammer_bdev_ops *ops;
+	void *ctx;
+	uint64_t size;		/* bytes */
+	uint32_t sector_size;
+	int readonly;
+	char name[256];		/* path or label, for messages */
+};
+
+/* Checked wrappers: range, alignment and read-only are enforced here. */
+int hammer_bdev_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len);
+int hammer_bdev_write(struct hammer_bdev *bd, uint64_t off, const void *buf, size_t len);
+int hammer_bdev_flush(struct hammer_bdev *bd);
+void hammer_bdev_close(struct hammer_bdev *bd);
+
+/*
+ * File backend.  Opens an image file or a block device.  Writable opens take
+ * an exclusive advisory lock (flock), so a second writer gets -EBUSY.
+ * On error *errmsg (if non-NULL) points to a static description.
+ */
+#define HAMMER_BDEV_RDONLY 0x1
+#define HAMMER_BDEV_CREATE 0x2	/* create the file if missing (newfs tests) */
+int hammer_bdev_file_open(const char *path, int flags,
+			  struct hammer_bdev **out, const char **errmsg);
+
+/* RAM backend: zero-filled, size rounded down to sectors. */
+int hammer_bdev_ram_open(uint64_t size, const char *name, struct hammer_bdev **out);
+/* Raw pointer to a RAM device's bytes (tests poke corruption through it). */
+uint8_t *hammer_bdev_ram_data(struct hammer_bdev *bd);
+
+#endif
