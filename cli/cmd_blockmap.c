@@ -1,0 +1,1 @@
+/* cmd_blockmap.c: being written */

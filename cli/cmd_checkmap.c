@@ -1,0 +1,1 @@
+/* cmd_checkmap.c: being written */

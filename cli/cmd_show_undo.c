@@ -1,0 +1,1 @@
+/* cmd_show_undo.c: being written */

@@ -1,0 +1,1 @@
+/* blockmap.c: being written */

@@ -1,0 +1,1 @@
+/* btree.c: being written */

@@ -1,0 +1,1 @@
+/* btree_check.c: being written */

@@ -1,0 +1,1 @@
+/* checkmap.c: being written */

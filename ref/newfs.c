@@ -1,0 +1,1 @@
+/* newfs.c: being written */
