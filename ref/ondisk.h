@@ -53,8 +53,10 @@ typedef struct hammer_uuid {
 #define HAMMER_MAX_OBJID	HAMMER_MAX_KEY
 #define HAMMER_MIN_RECTYPE	0x0U
 #define HAMMER_MAX_RECTYPE	0xFFFFU
-#define HAMMER_MIN_LOCALIZATION	0x0U
-#define HAMMER_MAX_LOCALIZATION	0xFFFFFFFFU
+/* The whole 32-bit on-disk localization range (DragonFly's "ONDISK" names;
+ * its HAMMER_MAX_LOCALIZATION is the 16-bit type range, not this). */
+#define HAMMER_MIN_ONDISK_LOCALIZATION	0x0U
+#define HAMMER_MAX_ONDISK_LOCALIZATION	0xFFFFFFFFU
 
 /* --------------------------------------------------------- offset codec */
 #define HAMMER_OFF_ZONE_MASK	0xF000000000000000ULL
