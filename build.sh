@@ -17,6 +17,7 @@ scripts/deps.sh || { echo "build.sh: installing packages failed"; exit 1; }
 
 configure() {  # dir, extra args...
   local dir=$1; shift
+  mkdir -p "$(dirname "$dir")"
   if [ -f "$dir/build.ninja" ]; then
     meson setup --reconfigure "$dir" -Dwerror=true "$@" >"$dir.setup.log" 2>&1
   else
