@@ -90,7 +90,6 @@ static int io_get(void *ctx, hammer_off_t off, struct hammer_node **np,
 		free(b);
 		return rc;
 	}
-	hammer_buffer_set_verified(b->buf, b->disk, HAMMER_BTREE_NODE_SIZE);
 	b->n.offset = off;
 	b->n.ondisk = &b->host;
 	b->refs = 1;

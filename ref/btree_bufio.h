@@ -3,8 +3,9 @@
  * blockmap allocator (zone 8).
  *
  * A node the tree pins gets a host-order copy decoded from its 4 KB inside
- * a pinned 16 KB buffer (CRC checked once per buffer load, through the
- * buffer's verified bitmap).  modify() announces the node's 4 KB to the
+ * a pinned 16 KB buffer; the decode checks CRC and structure on every first
+ * pin (skipping the CRC for already-verified buffers is a possible speed-up
+ * through the buffer's verified bitmap, not done yet).  modify() announces the node's 4 KB to the
  * buffer cache before the tree changes the copy, so the before_modify hook
  * (UNDO) sees the old bytes; the copy is encoded back, with a fresh CRC,
  * when its last pin goes.  alloc/free go through the allocator; set_root

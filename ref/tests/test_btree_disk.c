@@ -207,7 +207,6 @@ static void run(uint64_t seed, int nops)
 	qsort(m, (size_t)n, sizeof(*m), cmp_rec);
 	struct hammer_cursor c;
 	hammer_cursor_init(&c, &s.t, &err);
-	c.key_beg = m[0].k;
 	memset(&c.key_beg, 0, sizeof(c.key_beg));
 	c.key_beg.localization = HAMMER_LOCALIZE_MISC;
 	c.key_beg.obj_id = HAMMER_MIN_OBJID;
