@@ -187,6 +187,19 @@ static void bench_hammer(long n, long nq, const long *order, const long *probe,
 		sum += (uint64_t)hammer_cursor_leaf(&c)->data_len;
 	}
 	record("hammer", "lookup_hit", n, (now_ns() - t0) / (double)nq);
+	/* the same random probes through a hinted cursor: the hint's overhead */
+	struct hammer_btree_hint hint = { 0 };
+	c.hint = &hint;
+	t0 = now_ns();
+	for (long i = 0; i < nq; i++) {
+		struct hammer_btree_leaf_elm el = make_elm(probe[i], 0, 0);
+		if ((rc = hammer_btree_lookup(&c, &el.base)))
+			die("lookup hit (hint)", rc);
+		sum += (uint64_t)hammer_cursor_leaf(&c)->data_len;
+	}
+	record("hammer", "lookup_hit_hint", n, (now_ns() - t0) / (double)nq);
+	hammer_cursor_done(&c);
+	c.hint = NULL;
 	t0 = now_ns();
 	for (long i = 0; i < nq; i++) {
 		struct hammer_btree_leaf_elm el = make_elm(probe[i], 0, 1);
@@ -249,6 +262,33 @@ static void bench_hammer(long n, long nq, const long *order, const long *probe,
 	}
 	record("hammer", "insert_append", n, (now_ns() - t0) / (double)n);
 	*as = shape(&t, n, 0);
+
+	/*
+	 * Sequential lookups (key order) in the appended tree: plain, hinted
+	 * with the cursor kept positioned, and hinted with the cursor released
+	 * after each lookup (the hint replayed from the root).
+	 */
+	for (int mode = 0; mode < 3; mode++) {
+		static const char *names[] = { "lookup_seq", "lookup_seq_hint", "lookup_seq_hint_replay" };
+		struct hammer_btree_hint h = { 0 };
+		uint64_t hits0 = t.stats.hint_hits;
+		hammer_cursor_init(&c, &t, &e);
+		c.hint = mode ? &h : NULL;
+		t0 = now_ns();
+		for (long i = 0; i < nq; i++) {
+			struct hammer_btree_leaf_elm el = make_elm(i, 1, 0);
+			if (mode == 2)
+				hammer_cursor_done(&c);
+			if ((rc = hammer_btree_lookup(&c, &el.base)))
+				die("lookup seq", rc);
+			sum += (uint64_t)hammer_cursor_leaf(&c)->data_len;
+		}
+		record("hammer", names[mode], n, (now_ns() - t0) / (double)nq);
+		hammer_cursor_done(&c);
+		if (mode)
+			record("hammer", mode == 1 ? "hint_hit_pct" : "hint_hit_pct_replay", n,
+			       100.0 * (double)(t.stats.hint_hits - hits0) / (double)nq);
+	}
 	hammer_btree_ramio_destroy(ram);
 	sink += sum;
 }
@@ -447,6 +487,12 @@ int main(int argc, char **argv)
 			printf("%-8ld %-18s %10.1f %12.1f %11.2fx\n", n, ops[i], h, l, h / l);
 		}
 		printf("%-8ld %-18s %10.1f\n", n, "sync_all_nodes", find("hammer", "sync_all_nodes", n));
+		printf("%-8ld hint: sequential plain %.1f, hinted %.1f (%.1f%% hits), hinted released cursor "
+		       "%.1f (%.1f%%) | random plain %.1f, hinted %.1f ns\n", n,
+		       find("hammer", "lookup_seq", n), find("hammer", "lookup_seq_hint", n),
+		       find("hammer", "hint_hit_pct", n), find("hammer", "lookup_seq_hint_replay", n),
+		       find("hammer", "hint_hit_pct_replay", n), find("hammer", "lookup_hit", n),
+		       find("hammer", "lookup_hit_hint", n));
 		printf("%-8ld shape random: depth %d leaf fill %.1f%% splits/insert %.4f | "
 		       "append: depth %d leaf fill %.1f%% splits/insert %.4f\n",
 		       n, rs[ns].depth, rs[ns].fill * 100, rs[ns].splits_per_insert,

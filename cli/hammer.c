@@ -18,13 +18,21 @@ struct hammer_cmd {
 	int needs_device;
 };
 
+int cmd_check(struct hammer_opts *o, int argc, char **argv);	/* cmd_check.c */
+int cmd_synctid(struct hammer_opts *o, int argc, char **argv);	/* cmd_synctid.c */
+int cmd_version(struct hammer_opts *o, int argc, char **argv);	/* cmd_version.c */
+int cmd_info_any(struct hammer_opts *o, int argc, char **argv);	/* cmd_info_mount.c */
+
 static const struct hammer_cmd commands[] = {
 	{ "blockmap", cmd_blockmap, "blockmap", 1 },
 	{ "checkmap", cmd_checkmap, "checkmap", 1 },
+	{ "check", cmd_check, "check", 1 },
 	{ "show", cmd_show, "show [lo[:objid[:rectype[:key[:tid]]]]] "
 	  "[filter|nofilter][,obfuscate][,indent]", 1 },
 	{ "show-undo", cmd_show_undo, "show-undo", 1 },
-	{ "info", cmd_info, "info", 1 },
+	{ "info", cmd_info_any, "info [<filesystem> ...]  (-f: unmounted volumes)", 0 },
+	{ "synctid", cmd_synctid, "synctid <filesystem> [quick]", 0 },
+	{ "version", cmd_version, "version <filesystem>", 0 },
 };
 
 static void usage(FILE *f)
@@ -34,9 +42,9 @@ static void usage(FILE *f)
 		"  -v        more detail (repeatable)\n"
 		"  -q        less detail (repeatable)\n"
 		"  -h        this help\n"
-		"commands (on unmounted volumes, read-only):\n");
+		"commands (-f: on unmounted volumes, read-only; else on a mount):\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  hammer -f blkdevs %s\n", commands[i].usage);
+		fprintf(f, "  hammer %s%s\n", commands[i].needs_device ? "-f blkdevs " : "", commands[i].usage);
 }
 
 int main(int argc, char **argv)

@@ -231,6 +231,36 @@ static int leaf_lower_bound(const struct hammer_node_ondisk *n,
 	return lo;
 }
 
+/*
+ * leaf_lower_bound, probing next to position p first: a sequential access
+ * lands there in two comparisons.  Any p is fine (out of range: ignored).
+ */
+static int leaf_lower_bound_near(const struct hammer_node_ondisk *n,
+				 const struct hammer_base_elm *key, int p)
+{
+	int lo = 0, hi = n->count;	/* elms[lo-1] < key <= elms[hi] */
+
+	if (p >= 0 && p < hi) {
+		if (hammer_btree_cmp(&n->elms[p].base, key) < 0) {
+			lo = p + 1;
+			if (lo < hi && hammer_btree_cmp(&n->elms[lo].base, key) >= 0)
+				hi = lo;
+		} else {
+			hi = p;
+			if (p > 0 && hammer_btree_cmp(&n->elms[p - 1].base, key) < 0)
+				lo = p;
+		}
+	}
+	while (lo < hi) {
+		int mid = (lo + hi) >> 1;
+		if (hammer_btree_cmp(&n->elms[mid].base, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* First index in elms[0..count] (boundary included) whose key is > key. */
 static int internal_upper_bound(const struct hammer_node_ondisk *n,
 				const struct hammer_base_elm *key)
@@ -258,8 +288,46 @@ void hammer_cursor_init(struct hammer_cursor *c, struct hammer_btree *t,
 	c->asof = HAMMER_MAX_TID;
 }
 
+/* Remember the current path in the hint (tree unchanged since it was pinned). */
+static void hint_record(struct hammer_cursor *c)
+{
+	struct hammer_btree_hint *h = c->hint;
+
+	if (!h || c->depth == 0 || c->gen != c->tree->gen)
+		return;
+	h->depth = c->depth;
+	for (int d = 0; d < c->depth; d++) {
+		h->node[d] = c->path[d].node->offset;
+		h->index[d] = c->path[d].index;
+	}
+}
+
+/* The index the hint took at level d if it was at node `off` there, or -1. */
+static int hint_index(const struct hammer_btree_hint *h, int d, hammer_off_t off)
+{
+	if (!h || d >= h->depth || h->depth > HAMMER_BTREE_MAX_DEPTH ||
+	    h->node[d] != off)
+		return -1;
+	return h->index[d];
+}
+
+/*
+ * Whether child i of internal node n, recorded as `child`, is still where
+ * internal_upper_bound would send `key`: keys strictly increase, so
+ * elms[i] <= key < elms[i+1] has exactly one solution.
+ */
+static int hint_fits(const struct hammer_node_ondisk *n, int i, hammer_off_t child,
+		     const struct hammer_base_elm *key)
+{
+	return i >= 0 && i < n->count &&
+	       n->elms[i].internal.subtree_offset == child &&
+	       hammer_btree_cmp(&n->elms[i].base, key) <= 0 &&
+	       hammer_btree_cmp(key, &n->elms[i + 1].base) < 0;
+}
+
 void hammer_cursor_done(struct hammer_cursor *c)
 {
+	hint_record(c);
 	while (c->depth > 0) {
 		struct hammer_node *n = c->path[--c->depth].node;
 		if (n)
@@ -385,35 +453,81 @@ static int load_child(struct hammer_cursor *c)
 }
 
 /*
+ * Pop a positioned cursor's path (tree unchanged, so every pinned link and
+ * bound is still as load_child checked it) up to the deepest level whose
+ * parent element contains `key`.  Bounds nest, so every level kept is the
+ * one a search from the root would pass through.
+ */
+static void cursor_rewind(struct hammer_cursor *c, const struct hammer_base_elm *key)
+{
+	while (c->depth > 1) {
+		const struct hammer_cursor_level *p = &c->path[c->depth - 2];
+		const hammer_btree_elm_t *e = &p->node->ondisk->elms[p->index];
+		if (hammer_btree_cmp(&e[0].base, key) <= 0 &&
+		    hammer_btree_cmp(key, &e[1].base) < 0)
+			break;
+		pop(c);
+	}
+}
+
+/*
  * Descend for reading.  Returns 1 at a leaf (index = first element >= key),
  * 0 when the key falls in a gap left of or right of an internal node's own
  * bounds (index 0 or count: iteration continues correctly from there), or a
- * negative errno with the cursor released.
+ * negative errno with the cursor released.  With c->hint, starts from the
+ * cursor's own position or follows the hint (see btree.h); each level still
+ * lands where the binary search from the root would.
  */
 static int search_read(struct hammer_cursor *c, const struct hammer_base_elm *key)
 {
-	int rc;
+	struct hammer_btree *t = c->tree;
+	const struct hammer_btree_hint *h = c->hint;
+	int searched = 0, rc = 0;
 
-	hammer_cursor_done(c);
-	c->gen = c->tree->gen;
-	c->tree->stats.searches++;
-	rc = load_root(c);
+	t->stats.searches++;
+	if (h && c->depth > 0 && c->gen == t->gen) {
+		assert(hammer_cursor_ok(c));
+		hint_record(c);
+		cursor_rewind(c, key);
+	} else {
+		hammer_cursor_done(c);
+		c->gen = t->gen;
+		rc = load_root(c);
+	}
 	while (rc == 0) {
-		struct hammer_cursor_level *l = &c->path[c->depth - 1];
+		int d = c->depth - 1;
+		struct hammer_cursor_level *l = &c->path[d];
 		const struct hammer_node_ondisk *n = l->node->ondisk;
+		int hi = hint_index(h, d, l->node->offset), i;
 		if (n->type == HAMMER_BTREE_TYPE_LEAF) {
-			l->index = leaf_lower_bound(n, key);
-			return 1;
+			l->index = hi >= 0 ? leaf_lower_bound_near(n, key, hi)
+					   : leaf_lower_bound(n, key);
+			rc = 1;
+			break;
 		}
-		int i = internal_upper_bound(n, key);
+		if (hi >= 0 && d + 1 < h->depth && hint_fits(n, hi, h->node[d + 1], key)) {
+			i = hi + 1;
+		} else {
+			searched = 1;
+			i = internal_upper_bound(n, key);
+		}
 		if (i == 0 || i > n->count) {
 			l->index = i == 0 ? 0 : n->count;
-			return 0;
+			break;
 		}
 		l->index = i - 1;
 		rc = load_child(c);
 	}
-	hammer_cursor_done(c);
+	if (h) {
+		if (searched || rc < 0)
+			t->stats.hint_misses++;
+		else
+			t->stats.hint_hits++;
+	}
+	if (rc < 0)
+		hammer_cursor_done(c);
+	else
+		hint_record(c);
 	return rc;
 }
 
@@ -620,6 +734,82 @@ static void parent_insert(struct hammer_node *parent, int pidx,
 	p->count++;
 }
 
+/* What a split allocates and modifies before it changes any byte. */
+struct split_prep {
+	struct hammer_node *nn;		/* the new right half */
+	struct hammer_node *parent;	/* receives the separator */
+	struct hammer_node *newroot;	/* the parent, when the root splits */
+};
+
+/* Give back what split_prepare allocated (the tree is unchanged). */
+static void split_abort(struct hammer_btree *t, struct split_prep *sp)
+{
+	if (sp->newroot)
+		node_unalloc(t, sp->newroot);
+	if (sp->nn)
+		node_unalloc(t, sp->nn);
+	sp->nn = sp->newroot = sp->parent = NULL;
+}
+
+/*
+ * First phase of splitting path[level], common to leaves and internal
+ * nodes: the new sibling, a new root when level 0 splits, and modify() on
+ * the parent and the node.  On failure nothing is left allocated.
+ */
+static int split_prepare(struct hammer_cursor *c, int level, struct split_prep *sp)
+{
+	struct hammer_btree *t = c->tree;
+	const struct hammer_node_io_ops *ops = t->io.ops;
+	int rc;
+
+	sp->nn = sp->parent = sp->newroot = NULL;
+	if (level == 0 && (rc = root_room(c)) != 0)
+		return rc;
+	rc = ops->alloc(t->io.ctx, &sp->nn, c->err);
+	if (rc)
+		return rc;
+	if (level == 0) {
+		rc = ops->alloc(t->io.ctx, &sp->newroot, c->err);
+		if (rc) {
+			sp->newroot = NULL;
+			goto fail;
+		}
+		sp->parent = sp->newroot;
+	} else {
+		sp->parent = c->path[level - 1].node;
+		rc = node_modify(t, sp->parent, c->err);
+		if (rc)
+			goto fail;
+	}
+	rc = node_modify(t, c->path[level].node, c->err);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	split_abort(t, sp);
+	return rc;
+}
+
+/*
+ * The last step that may fail, kept last because the adapter logs the new
+ * root address: set_root.  Then the new root goes above the path and
+ * *level follows the splitting node down one.
+ */
+static int split_commit_root(struct hammer_cursor *c, int *level, struct split_prep *sp)
+{
+	struct hammer_btree *t = c->tree;
+	int rc;
+
+	if (!sp->newroot)
+		return 0;
+	if (t->io.ops->set_root &&
+	    (rc = t->io.ops->set_root(t->io.ctx, sp->newroot->offset, c->err)) != 0)
+		return rc;
+	make_root(c, sp->newroot);
+	(*level)++;
+	return 0;
+}
+
 /*
  * Split the full internal node at path[level] (its descent index is set).
  * The cursor ends on whichever half holds that index.
@@ -627,15 +817,12 @@ static void parent_insert(struct hammer_node *parent, int pidx,
 static int split_internal(struct hammer_cursor *c, int level)
 {
 	struct hammer_btree *t = c->tree;
-	const struct hammer_node_io_ops *ops = t->io.ops;
 	struct hammer_node *node = c->path[level].node;
 	struct hammer_node_ondisk *n = node->ondisk;
-	struct hammer_node *nn = NULL, *parent = NULL, *newroot = NULL;
+	struct split_prep sp;
 	struct kidset kids = { 0 };
 	int count = n->count, idx = c->path[level].index, split, linear = 0, rc;
 
-	if (level == 0 && (rc = root_room(c)) != 0)
-		return rc;
 	/* appends descend into the last element: leave the left half 3/4 full */
 	if (idx == count - 1 && !(node->flags & HAMMER_NODE_NONLINEAR)) {
 		split = (count + 1) * 3 / 4;
@@ -645,23 +832,9 @@ static int split_internal(struct hammer_cursor *c, int level)
 		if (idx <= split)
 			split--;
 	}
-	rc = ops->alloc(t->io.ctx, &nn, c->err);
+	rc = split_prepare(c, level, &sp);
 	if (rc)
 		return rc;
-	if (level == 0) {
-		rc = ops->alloc(t->io.ctx, &newroot, c->err);
-		if (rc)
-			goto fail;
-		parent = newroot;
-	} else {
-		parent = c->path[level - 1].node;
-		rc = node_modify(t, parent, c->err);
-		if (rc)
-			goto fail;
-	}
-	rc = node_modify(t, node, c->err);
-	if (rc)
-		goto fail;
 	for (int i = split; i < count; i++) {
 		struct hammer_node *k;
 		rc = node_get(t, n->elms[i].internal.subtree_offset, &k, c->err);
@@ -680,15 +853,12 @@ static int split_internal(struct hammer_cursor *c, int level)
 		if (rc)
 			goto fail;
 	}
-	if (newroot && ops->set_root &&
-	    (rc = ops->set_root(t->io.ctx, newroot->offset, c->err)) != 0)
+	rc = split_commit_root(c, &level, &sp);
+	if (rc)
 		goto fail;
 
 	/* ---- no failures past this point ---- */
-	if (newroot) {
-		make_root(c, newroot);
-		level++;
-	}
+	struct hammer_node *nn = sp.nn, *parent = sp.parent;
 	int pidx = c->path[level - 1].index;
 	struct hammer_node_ondisk *o = nn->ondisk;
 	o->type = HAMMER_BTREE_TYPE_INTERNAL;
@@ -723,9 +893,7 @@ static int split_internal(struct hammer_cursor *c, int level)
 	return 0;
 fail:
 	kids_put(t, &kids);
-	if (newroot)
-		node_unalloc(t, newroot);
-	node_unalloc(t, nn);
+	split_abort(t, &sp);
 	return rc;
 }
 
@@ -736,47 +904,29 @@ fail:
 static int split_leaf(struct hammer_cursor *c, const struct hammer_base_elm *key)
 {
 	struct hammer_btree *t = c->tree;
-	const struct hammer_node_io_ops *ops = t->io.ops;
 	int level = c->depth - 1;
 	struct hammer_node *node = c->path[level].node;
 	struct hammer_node_ondisk *n = node->ondisk;
-	struct hammer_node *nn = NULL, *parent = NULL, *newroot = NULL;
+	struct split_prep sp;
 	int count = n->count, pos = c->path[level].index, split, linear = 0, rc;
 
-	if (level == 0 && (rc = root_room(c)) != 0)
-		return rc;
 	if (pos == count && !(node->flags & HAMMER_NODE_NONLINEAR)) {
 		split = (count + 1) * 3 / 4;
 		linear = 1;
 	} else {
 		split = (count + 1) / 2;
 	}
-	rc = ops->alloc(t->io.ctx, &nn, c->err);
+	rc = split_prepare(c, level, &sp);
 	if (rc)
 		return rc;
-	if (level == 0) {
-		rc = ops->alloc(t->io.ctx, &newroot, c->err);
-		if (rc)
-			goto fail;
-		parent = newroot;
-	} else {
-		parent = c->path[level - 1].node;
-		rc = node_modify(t, parent, c->err);
-		if (rc)
-			goto fail;
+	rc = split_commit_root(c, &level, &sp);
+	if (rc) {
+		split_abort(t, &sp);
+		return rc;
 	}
-	rc = node_modify(t, node, c->err);
-	if (rc)
-		goto fail;
-	if (newroot && ops->set_root &&
-	    (rc = ops->set_root(t->io.ctx, newroot->offset, c->err)) != 0)
-		goto fail;
 
 	/* ---- no failures past this point ---- */
-	if (newroot) {
-		make_root(c, newroot);
-		level++;
-	}
+	struct hammer_node *nn = sp.nn, *parent = sp.parent;
 	int pidx = c->path[level - 1].index;
 	struct hammer_node_ondisk *o = nn->ondisk;
 	o->type = HAMMER_BTREE_TYPE_LEAF;
@@ -809,11 +959,6 @@ static int split_leaf(struct hammer_cursor *c, const struct hammer_base_elm *key
 	}
 	t->stats.leaf_splits++;
 	return 0;
-fail:
-	if (newroot)
-		node_unalloc(t, newroot);
-	node_unalloc(t, nn);
-	return rc;
 }
 
 /*

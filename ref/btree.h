@@ -1,7 +1,8 @@
 /*
- * btree.h - the HAMMER B-tree: node I/O vtable, cursor, search, insert with
- * top-down splits, delete with recursive removal of empty nodes, delete_tid
- * marking, mirror_tid propagation, and the checker.
+ * btree.h - the HAMMER B-tree: node I/O vtable, cursor, search (from the root
+ * or from a cached position / hint), insert with top-down splits, delete with
+ * recursive removal of empty nodes, delete_tid marking, mirror_tid
+ * propagation, and the checker.
  *
  * Layering.  The tree never touches a buffer or an allocator.  It sees nodes
  * only through struct hammer_node_io: get / put pin and release an in-memory
@@ -24,7 +25,7 @@
  * Cursor state machine:
  *
  *   INIT --lookup/first--> POSITIONED --next--> POSITIONED
- *     ^                      |   |
+ *     ^                      |   |   `--lookup/first--> POSITIONED (re-search)
  *     |                      |   `--next past end--> EOF (depth 0)
  *     `------- done <--------'
  *
@@ -32,6 +33,29 @@
  * mutation of the tree (through any cursor or hammer_btree_insert & co)
  * invalidates every other open cursor: call hammer_cursor_done on them first
  * (checked by assert through the tree generation).
+ *
+ * Hinted searches.  lookup, lookup_asof and first search from the root
+ * unless c->hint is set (after hammer_cursor_init; a struct
+ * hammer_btree_hint owned by the caller, e.g. one per inode; zero-filled =
+ * empty).  With a hint:
+ *   - a re-search by a cursor still positioned on an unchanged tree (same
+ *     generation) keeps its pinned path down to the deepest level whose
+ *     parent element contains the new key and searches on from that cached
+ *     node: no pins, no checks, no comparisons above it;
+ *   - otherwise the descent starts at the root but, at each internal level
+ *     where the hint was at the same node, takes the recorded child if that
+ *     element still exists, still points at the recorded node and contains
+ *     the key, i.e. exactly what the binary search would pick; any mismatch
+ *     costs that level a binary search.  In the leaf the search probes
+ *     next to the recorded position first.
+ * Either way the result, the path and the errors are those of a search from
+ * the root: every level is pinned top-down with the usual child checks
+ * (parent field, type, bounds), a parent field is compared but never
+ * followed, and no address from the hint is read unless a checked element
+ * points at it, so freed or reused nodes are never touched.  Any hint,
+ * stale or garbage, is safe without a generation check; a good one saves
+ * comparisons (and, positioned, pins).  The path is recorded into the hint
+ * when a search ends and when the cursor is released.
  *
  * Errors: 0, -ENOENT (no such key / end of range), -EEXIST (insert of a key
  * already present), -EINVAL (key outside the B-tree key space), -EUCLEAN
@@ -174,6 +198,8 @@ struct hammer_btree_stats {
 	uint64_t root_splits;		/* tree growth (counted in the two above too) */
 	uint64_t nodes_freed;
 	uint64_t bound_fixups;		/* boundaries widened by inserts */
+	uint64_t hint_hits;		/* hinted searches that skipped every internal search */
+	uint64_t hint_misses;		/* hinted searches that searched an internal node */
 };
 
 /* Owned by the caller; `root` is the vol0_btree_root value. */
@@ -219,6 +245,17 @@ struct hammer_cursor_level {
 	int index;	/* internal: child descended into; leaf: element */
 };
 
+/*
+ * Where a cursor last was: the node addresses root .. leaf and the index
+ * taken at each level.  Only advice (see "Hinted searches" above); it holds
+ * no pins and may outlive any change to the tree.
+ */
+struct hammer_btree_hint {
+	int depth;	/* levels recorded; 0 = empty */
+	int index[HAMMER_BTREE_MAX_DEPTH];
+	hammer_off_t node[HAMMER_BTREE_MAX_DEPTH];
+};
+
 struct hammer_cursor {
 	struct hammer_btree *tree;
 	struct hammer_err *err;
@@ -230,11 +267,12 @@ struct hammer_cursor {
 	struct hammer_base_elm key_end;
 	hammer_tid_t asof;
 	unsigned flags;
+	struct hammer_btree_hint *hint;	/* NULL (init): search from the root */
 };
 
 void hammer_cursor_init(struct hammer_cursor *c, struct hammer_btree *t,
 			struct hammer_err *err);
-/* Release every pinned node; the cursor may be reused. */
+/* Release every pinned node (recording the path into c->hint); reusable. */
 void hammer_cursor_done(struct hammer_cursor *c);
 
 /* Exact match (create_tid included).  0 and positioned, or -ENOENT. */
@@ -375,6 +413,12 @@ void hammer_btree_ramio_destroy(struct hammer_ramio *r);
 void hammer_btree_ramio_sync(struct hammer_ramio *r);
 /* Sync, then drop the host copies of unpinned nodes. */
 void hammer_btree_ramio_drop(struct hammer_ramio *r);
+/*
+ * Cached nodes not modify()'d since the last sync whose host copy no longer
+ * encodes to their disk bytes: changes the tree made without announcing
+ * them (the UNDO log would miss them).  Tests expect 0.
+ */
+uint64_t hammer_btree_ramio_audit(struct hammer_ramio *r);
 /* Disk bytes of a synced node (NULL if none): tests corrupt them. */
 uint8_t *hammer_btree_ramio_raw(struct hammer_ramio *r, hammer_off_t off);
 /* Pinned nodes right now (0 when no cursor is open). */

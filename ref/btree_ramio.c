@@ -239,6 +239,22 @@ void hammer_btree_ramio_sync(struct hammer_ramio *r)
 	}
 }
 
+uint64_t hammer_btree_ramio_audit(struct hammer_ramio *r)
+{
+	static uint8_t tmp[HAMMER_BTREE_NODE_SIZE] __attribute__((aligned(64)));
+	uint64_t bad = 0;
+
+	for (size_t i = 0; i < r->n; i++) {
+		struct ramslot *s = r->slots[i];
+		if (s->dirty || !s->cached || !s->disk)
+			continue;
+		hammer_btree_node_encode(r->version, &s->host, tmp);
+		if (memcmp(tmp, s->disk, HAMMER_BTREE_NODE_SIZE) != 0)
+			bad++;
+	}
+	return bad;
+}
+
 void hammer_btree_ramio_drop(struct hammer_ramio *r)
 {
 	hammer_btree_ramio_sync(r);

@@ -300,7 +300,12 @@ static struct hammer_buffer *find_covering(struct hammer_bufcache *bc,
 
 static enum hammer_buf_kind kind_of_zone(unsigned zone)
 {
-	if (hammer_zone_is_data(zone))
+	/*
+	 * Only large data (whole, freshly allocated 16 KB units) skips UNDO.
+	 * Small data shares sectors with records already committed, so a torn
+	 * write of it must be undoable like meta-data.
+	 */
+	if (zone == HAMMER_ZONE_LARGE_DATA_INDEX)
 		return HAMMER_BUF_DATA;
 	if (zone == HAMMER_ZONE_UNDO_INDEX)
 		return HAMMER_BUF_UNDO;
@@ -484,14 +489,29 @@ int hammer_buffer_modify(struct hammer_bufcache *bc, struct hammer_buffer *b,
 		pthread_mutex_lock(&bc->lock);
 		struct hammer_buffer_hooks h = bc->hooks;
 		pthread_mutex_unlock(&bc->lock);
-		if (h.before_modify) {
-			int rc = h.before_modify(h.ctx, b->zone2 + (hammer_off_t)(q - b->data),
-						 p, len);
+		if (h.before_modify && len) {
+			/*
+			 * Whole sectors: a sector written back may come out
+			 * garbled, so recovery must be able to restore all of it,
+			 * not just the bytes that changed.
+			 */
+			size_t lo = (size_t)(q - b->data) & ~(size_t)(HAMMER_SECTOR_SIZE - 1);
+			size_t hi = ((size_t)(q - b->data) + len + HAMMER_SECTOR_SIZE - 1) &
+				    ~(size_t)(HAMMER_SECTOR_SIZE - 1);
+			int rc = h.before_modify(h.ctx, b->zone2 + lo, b->data + lo,
+						 hi - lo);
 			if (rc)
 				return rc;
 		}
 	}
 	pthread_mutex_lock(&bc->lock);
+	if (len) {
+		uint32_t first = (uint32_t)((size_t)(q - b->data) / HAMMER_SECTOR_SIZE);
+		uint32_t last = (uint32_t)(((size_t)(q - b->data) + len - 1) /
+					   HAMMER_SECTOR_SIZE);
+		for (uint32_t i = first; i <= last; i++)
+			b->dsec[i / 64] |= 1ULL << (i % 64);
+	}
 	if (!b->dirty) {
 		b->dirty = 1;
 		list_append(&bc->dirty[b->kind], b);
@@ -532,6 +552,12 @@ void hammer_buffer_set_verified(struct hammer_buffer *b, const void *p,
 }
 
 /* -------------------------------------------------------- write-back */
+static int sec_dirty(const struct hammer_buffer *b, uint32_t i)
+{
+	return (b->dsec[i / 64] >> (i % 64)) & 1;
+}
+
+/* Write the runs of dirty sectors. */
 static int buffer_write(struct hammer_bufcache *bc, struct hammer_buffer *b,
 			struct hammer_err *err)
 {
@@ -542,11 +568,26 @@ static int buffer_write(struct hammer_bufcache *bc, struct hammer_buffer *b,
 		return rc;
 	if (bc->vs->readonly)
 		return HAMMER_ERR(err, -EROFS, b->zone2, "volume set is read-only");
-	rc = hammer_bdev_write(vol->bd, phys, b->data, b->size);
-	if (rc)
-		return HAMMER_ERR(err, rc, b->zone2, "%s: write error at %016llx",
-				  vol->bd->name, (unsigned long long)b->zone2);
-	bc->st.writes++;
+	uint32_t nsec = b->size / HAMMER_SECTOR_SIZE;
+	for (uint32_t i = 0; i < nsec;) {
+		if (!sec_dirty(b, i)) {
+			i++;
+			continue;
+		}
+		uint32_t j = i + 1;
+		while (j < nsec && sec_dirty(b, j))
+			j++;
+		uint64_t o = (uint64_t)i * HAMMER_SECTOR_SIZE;
+		rc = hammer_bdev_write(vol->bd, phys + o, b->data + o,
+				       (size_t)(j - i) * HAMMER_SECTOR_SIZE);
+		if (rc)
+			return HAMMER_ERR(err, rc, b->zone2 + o,
+					  "%s: write error at %016llx", vol->bd->name,
+					  (unsigned long long)(b->zone2 + o));
+		bc->st.writes++;
+		i = j;
+	}
+	b->dsec[0] = b->dsec[1] = 0;
 	return 0;
 }
 

@@ -23,8 +23,10 @@
  *     +---------------------+ (then clean; LRU once unpinned)
  *
  * Kinds (decided when the buffer is created, from the zone of the address
- * it was first named by): DATA for zones 10 and 11, UNDO for zone 3, META
- * for everything else (B-tree nodes, meta data, the freemap, raw zone 2).
+ * it was first named by): DATA for zone 10, UNDO for zone 3, META for
+ * everything else (B-tree nodes, meta data, small data of zone 11, the
+ * freemap, raw zone 2).  Small data is META because its records share
+ * sectors with committed ones: rewriting such a sector needs UNDO.
  * The flusher writes the kinds in its own order (data, UNDO, header, meta).
  *
  * Memory is bounded by `limit` bytes of buffer data.  A miss that would go
@@ -33,6 +35,11 @@
  * get fails with -ENOBUFS, which means "flush, put, and try again" (it is
  * not a malloc failure, which is -ENOMEM).  The hash table grows with the
  * number of cached buffers, never with the size of the file system.
+ *
+ * Only the 512-byte sectors a modify() announced are written back: a
+ * sector nobody changed is never rewritten, so a write torn or garbled by
+ * a crash can only damage bytes that UNDO (or the FIFO sequence) covers.
+ * Callers must therefore announce every byte they change.
  *
  * Modification: call hammer_buffer_modify() before changing bytes.  For
  * META buffers it first hands the old bytes to the registered
@@ -87,6 +94,7 @@ struct hammer_buffer {
 	enum hammer_buf_kind kind;
 	int refs;
 	int dirty;
+	uint64_t dsec[2];		/* dirty 512-byte sectors (bit i: sector i) */
 	uint64_t verified;		/* bit i: granule i checked since load */
 	uint8_t *data;
 	/* private to buffer.c */

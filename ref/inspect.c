@@ -441,8 +441,11 @@ int hammer_fifo_rec_check(unsigned version, hammer_off_t off, const void *rec,
 				HLE32(out->u.redo.redo_reserved01);
 				HLE64(out->u.redo.redo_reserved02);
 				int64_t room = (int64_t)size - (int64_t)HAMMER_REDO_TAIL_OVERHEAD;
+				/* only a WRITE carries its bytes; a TERM_WRITE
+				 * gives the length of the write it ends */
 				if (out->u.redo.redo_data_bytes < 0 ||
-				    out->u.redo.redo_data_bytes > room)
+				    (out->u.redo.redo_flags == HAMMER_REDO_WRITE &&
+				     out->u.redo.redo_data_bytes > room))
 					out->bad |= HAMMER_FIFO_BAD_PAYLOAD;
 			} else {
 				out->bad |= HAMMER_FIFO_BAD_SIZE;

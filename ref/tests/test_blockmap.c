@@ -841,7 +841,8 @@ struct hooklog {
 	int calls;
 	int veto_at;
 	hammer_off_t where[8];
-	uint8_t old[8][32];
+	size_t len[8];
+	uint8_t old[8][512];
 };
 
 static int hook(void *ctx, hammer_off_t zone2, const void *old, size_t len)
@@ -850,7 +851,8 @@ static int hook(void *ctx, hammer_off_t zone2, const void *old, size_t len)
 	int n = h->calls++;
 	if (n < 8) {
 		h->where[n] = zone2;
-		memcpy(h->old[n], old, len < 32 ? len : 32);
+		h->len[n] = len;
+		memcpy(h->old[n], old, len < 512 ? len : 512);
 	}
 	return h->calls == h->veto_at ? -ENOSPC : 0;
 }
@@ -879,21 +881,24 @@ static void hooks_see_old_bytes(void **state)
 	h.veto_at = 0;
 	hammer_off_t a = alloc_ok(&f, 8, 64);
 	assert_int_equal(h.calls, 2);
+	/* the hook sees whole sectors around each entry */
 	assert_true(h.where[0] == hammer_encode(2, 0, 0));
+	assert_int_equal(h.len[0], 512);
 	assert_memory_equal(h.old[0], l1_before, 32);
-	assert_true(h.where[1] == hammer_encode(2, 0, BB + 3 * 16));
-	assert_memory_equal(h.old[1], l2_before, 16);
+	assert_true(h.where[1] == hammer_encode(2, 0, BB));
+	assert_int_equal(h.len[1], 512);
+	assert_memory_equal(h.old[1] + 3 * 16, l2_before, 16);
 	/* appending within the block touches layer 2 only */
 	alloc_ok(&f, 8, 64);
 	assert_int_equal(h.calls, 3);
-	assert_true(h.where[2] == hammer_encode(2, 0, BB + 3 * 16));
+	assert_true(h.where[2] == hammer_encode(2, 0, BB));
 	/* freeing back to empty touches both */
 	free_ok(&f, a, 64);
 	assert_int_equal(h.calls, 4);
 	free_ok(&f, a + 64, 64);
 	assert_int_equal(h.calls, 6);
 	assert_true(h.where[4] == hammer_encode(2, 0, 0));
-	assert_true(h.where[5] == hammer_encode(2, 0, BB + 3 * 16));
+	assert_true(h.where[5] == hammer_encode(2, 0, BB));
 	hammer_bufcache_set_hooks(f.bc, NULL);
 	check_raw(&f);
 	fx_close(&f);

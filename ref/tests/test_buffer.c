@@ -28,6 +28,7 @@
 struct logdev {
 	struct hammer_bdev *inner;
 	uint64_t writes[4096];
+	size_t lens[4096];
 	int nwrites;
 	uint64_t fail_read_at;	/* ~0: never */
 	uint64_t fail_write_at;
@@ -46,8 +47,10 @@ static int log_write(struct hammer_bdev *bd, uint64_t off, const void *buf, size
 	struct logdev *l = bd->ctx;
 	if (off <= l->fail_write_at && l->fail_write_at < off + len)
 		return -EIO;
-	if (l->nwrites < 4096)
+	if (l->nwrites < 4096) {
+		l->lens[l->nwrites] = len;
 		l->writes[l->nwrites++] = off;
+	}
 	return hammer_bdev_write(l->inner, off, buf, len);
 }
 
@@ -208,7 +211,7 @@ static void kinds_by_zone(void **state)
 	struct { unsigned zone; enum hammer_buf_kind kind; } cases[] = {
 		{ 2, HAMMER_BUF_META }, { 4, HAMMER_BUF_META },
 		{ 8, HAMMER_BUF_META }, { 9, HAMMER_BUF_META },
-		{ 10, HAMMER_BUF_DATA }, { 11, HAMMER_BUF_DATA },
+		{ 10, HAMMER_BUF_DATA }, { 11, HAMMER_BUF_META },
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct hammer_buffer *b = get_checked(&f, z(cases[i].zone, (i + 1) * KB16), 8);
@@ -357,18 +360,18 @@ static void full_of_dirty_is_enobufs(void **state)
 	void *p;
 	struct hammer_err err = { 0 };
 	for (uint64_t i = 0; i < 4; i++) {
-		assert_int_equal(hammer_buffer_get(f.bc, z(11, i * KB16), 16, 0, &b, &p, NULL), 0);
+		assert_int_equal(hammer_buffer_get(f.bc, z(10, i * KB16), 16, 0, &b, &p, NULL), 0);
 		assert_int_equal(hammer_buffer_modify(f.bc, b, p, 16), 0);
 		hammer_buffer_put(f.bc, b);
 	}
-	assert_int_equal(hammer_buffer_get(f.bc, z(11, 9 * KB16), 16, 0, &b, &p, &err), -ENOBUFS);
+	assert_int_equal(hammer_buffer_get(f.bc, z(10, 9 * KB16), 16, 0, &b, &p, &err), -ENOBUFS);
 	assert_null(b);
 	assert_non_null(strstr(err.msg, "flush"));
 	/* flushing the wrong kind does not help */
 	assert_int_equal(hammer_bufcache_flush_kind(f.bc, HAMMER_BUF_META, NULL), 0);
-	assert_int_equal(hammer_buffer_get(f.bc, z(11, 9 * KB16), 16, 0, &b, &p, NULL), -ENOBUFS);
+	assert_int_equal(hammer_buffer_get(f.bc, z(10, 9 * KB16), 16, 0, &b, &p, NULL), -ENOBUFS);
 	assert_int_equal(hammer_bufcache_flush_kind(f.bc, HAMMER_BUF_DATA, NULL), 0);
-	assert_int_equal(hammer_buffer_get(f.bc, z(11, 9 * KB16), 16, 0, &b, &p, NULL), 0);
+	assert_int_equal(hammer_buffer_get(f.bc, z(10, 9 * KB16), 16, 0, &b, &p, NULL), 0);
 	hammer_buffer_put(f.bc, b);
 	/* pinned (clean) buffers block the same way */
 	struct hammer_buffer *pins[4];
@@ -459,7 +462,7 @@ static void write_error_keeps_dirty(void **state)
 		*(uint8_t *)p = 0x77;
 		hammer_buffer_put(f.bc, b);
 	}
-	f.log->fail_write_at = BUF_BEG + KB16 + 512;
+	f.log->fail_write_at = BUF_BEG + KB16 + 100;	/* inside the one dirty sector */
 	struct hammer_err err = { 0 };
 	assert_int_equal(hammer_bufcache_flush_kind(f.bc, HAMMER_BUF_META, &err), -EIO);
 	assert_true(err.off == z(2, KB16));
@@ -471,6 +474,35 @@ static void write_error_keeps_dirty(void **state)
 	assert_true(f.log->writes[1] == BUF_BEG + KB16);
 	assert_true(f.log->writes[2] == BUF_BEG + 2 * KB16);
 	assert_int_equal(stats(&f).dirty_bytes[HAMMER_BUF_META], 0);
+	fx_close(&f);
+}
+
+/*
+ * Only announced sectors go back to the device: a crash tearing the write
+ * must not be able to damage bytes nobody changed (and UNDO never saw).
+ */
+static void writes_only_dirty_sectors(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_open(&f, 1 << 20);
+	struct hammer_buffer *b;
+	void *p;
+	assert_int_equal(hammer_buffer_get(f.bc, z(9, 0), KB16, 0, &b, &p, NULL), 0);
+	uint8_t *d = p;
+	/* sectors 1, 2 (one change straddling them), 5 and 31 */
+	assert_int_equal(hammer_buffer_modify(f.bc, b, d + 1000, 100), 0);
+	assert_int_equal(hammer_buffer_modify(f.bc, b, d + 5 * 512 + 7, 1), 0);
+	assert_int_equal(hammer_buffer_modify(f.bc, b, d + KB16 - 1, 1), 0);
+	hammer_buffer_put(f.bc, b);
+	assert_int_equal(hammer_bufcache_flush_kind(f.bc, HAMMER_BUF_META, NULL), 0);
+	assert_int_equal(f.log->nwrites, 3);
+	assert_true(f.log->writes[0] == BUF_BEG + 512 && f.log->lens[0] == 1024);
+	assert_true(f.log->writes[1] == BUF_BEG + 5 * 512 && f.log->lens[1] == 512);
+	assert_true(f.log->writes[2] == BUF_BEG + 31 * 512 && f.log->lens[2] == 512);
+	/* written once: clean again, a second flush writes nothing */
+	assert_int_equal(hammer_bufcache_flush_kind(f.bc, HAMMER_BUF_META, NULL), 0);
+	assert_int_equal(f.log->nwrites, 3);
 	fx_close(&f);
 }
 
@@ -498,7 +530,7 @@ static void read_error_leaves_nothing(void **state)
 struct hook_log {
 	int calls;
 	hammer_off_t zone2[8];
-	uint8_t old[8][16];
+	uint8_t old[8][512];
 	size_t len[8];
 	int veto_at;	/* call number that fails, 0: none */
 };
@@ -510,7 +542,7 @@ static int before_modify(void *ctx, hammer_off_t zone2, const void *old, size_t 
 	if (n < 8) {
 		h->zone2[n] = zone2;
 		h->len[n] = len;
-		memcpy(h->old[n], old, len < 16 ? len : 16);
+		memcpy(h->old[n], old, len < 512 ? len : 512);
 	}
 	return h->veto_at == h->calls ? -EDQUOT : 0;
 }
@@ -525,23 +557,31 @@ static void modify_hook(void **state)
 	hammer_bufcache_set_hooks(f.bc, &hooks);
 	struct hammer_buffer *b;
 	void *p;
-	/* META: hook sees the zone-2 address and the old bytes */
+	/* META: hook sees the zone-2 address and the old bytes, whole sectors */
 	assert_int_equal(hammer_buffer_get(f.bc, z(8, 2 * KB16 + 48), 16, 0, &b, &p, NULL), 0);
 	assert_int_equal(hammer_buffer_modify(f.bc, b, p, 16), 0);
 	assert_int_equal(h.calls, 1);
-	assert_true(h.zone2[0] == z(2, 2 * KB16 + 48));
-	assert_int_equal(h.len[0], 16);
-	for (int i = 0; i < 16; i++)
-		assert_int_equal(h.old[0][i], pattern(2 * KB16 + 48 + (uint64_t)i));
+	assert_true(h.zone2[0] == z(2, 2 * KB16));
+	assert_int_equal(h.len[0], 512);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(h.old[0][i], pattern(2 * KB16 + (uint64_t)i));
 	memset(p, 0, 16);
 	/* every modification is announced, dirty or not */
 	assert_int_equal(hammer_buffer_modify(f.bc, b, (uint8_t *)p + 4, 4), 0);
 	assert_int_equal(h.calls, 2);
-	assert_true(h.zone2[1] == z(2, 2 * KB16 + 52));
-	assert_int_equal(h.old[1][0], 0);
+	assert_true(h.zone2[1] == z(2, 2 * KB16));
+	assert_int_equal(h.old[1][52], 0);
+	/* a change crossing a sector boundary covers both sectors */
+	h.veto_at = 0;
+	assert_int_equal(hammer_buffer_modify(f.bc, b, (uint8_t *)p + 460, 20), 0);
+	assert_int_equal(h.calls, 3);
+	assert_true(h.zone2[2] == z(2, 2 * KB16));
+	assert_int_equal(h.len[2], 1024);
+	h.calls = 2;
+	h.veto_at = 3;
 	hammer_buffer_put(f.bc, b);
-	/* DATA: no hook */
-	assert_int_equal(hammer_buffer_get(f.bc, z(11, 0), 16, 0, &b, &p, NULL), 0);
+	/* DATA (large data, zone 10): no hook */
+	assert_int_equal(hammer_buffer_get(f.bc, z(10, 0), 16, 0, &b, &p, NULL), 0);
 	assert_int_equal(hammer_buffer_modify(f.bc, b, p, 16), 0);
 	assert_int_equal(h.calls, 2);
 	assert_true(b->dirty);
@@ -783,6 +823,7 @@ int main(void)
 		cmocka_unit_test(full_of_dirty_is_enobufs),
 		cmocka_unit_test(writeback_in_address_order),
 		cmocka_unit_test(write_error_keeps_dirty),
+		cmocka_unit_test(writes_only_dirty_sectors),
 		cmocka_unit_test(read_error_leaves_nothing),
 		cmocka_unit_test(modify_hook),
 		cmocka_unit_test(xbuffers),

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/fuse.sh BUILD_DIR [WORKDIR]: hammer-fuse beside fuse2fs (ext4 image,
+# also through FUSE) and kernel ext4 on a loop device over the same kind of
+# sparse backing file, same size, same disk.  Run as root, on demand (not in
+# CI): it drops the page cache between phases.
+#
+# Workloads (bench/fuse_work.py, identical code for all three):
+#   1 GiB sequential write + fsync; the same file read back after an
+#   unmount, a remount and dropping caches (so no cache of any layer helps);
+#   20,000 random 4 KiB writes into it + fsync; create, stat and delete of
+#   20,000 files of 1 KiB.
+# Beside the time, the bytes each workload made the backing store write
+# (the daemon's /proc/PID/io write_bytes; the loop device's sectors).
+set -euo pipefail
+BUILD=$(cd "${1:?usage: bench/fuse.sh BUILD_DIR [WORKDIR]}" && pwd)
+W=${2:-$(mktemp -d "${TMPDIR:-/var/tmp}/hfbench.XXXXXX")}
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK="python3 $HERE/fuse_work.py"
+SIZE=4G
+FILES=20000
+RANDW=20000
+[ "$(id -u)" -eq 0 ] || { echo "bench/fuse.sh: run as root (drop_caches, losetup)"; exit 1; }
+command -v fuse2fs >/dev/null || { echo "bench/fuse.sh: install fuse2fs (apt-get install fuse2fs)"; exit 1; }
+mkdir -p "$W/mnt"
+M=$W/mnt
+pid=
+loopdev=
+
+cleanup() {
+  mountpoint -q "$M" && { umount "$M" 2>/dev/null || fusermount3 -u -z "$M"; }
+  [ -n "$pid" ] && { wait "$pid" 2>/dev/null || true; }
+  [ -n "$loopdev" ] && losetup -d "$loopdev" 2>/dev/null
+  rm -f "$W"/*.img
+}
+trap cleanup EXIT
+
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+# fs_mount KIND / fs_umount KIND; wbytes KIND: bytes written to the backing store so far
+fs_mount() {
+  case $1 in
+    hammer) "$BUILD/fuse/hammer-fuse" -f "$W/hammer.img" "$M" & pid=$! ;;
+    fuse2fs) fuse2fs -f "$W/ext4f.img" "$M" -o rw & pid=$! ;;
+    ext4) loopdev=$(losetup -f --show "$W/ext4k.img"); mount -t ext4 "$loopdev" "$M" ;;
+  esac
+  for _ in $(seq 100); do mountpoint -q "$M" && return 0; sleep 0.1; done
+  echo "mount of $1 failed"; exit 1
+}
+fs_umount() {
+  case $1 in
+    hammer|fuse2fs) fusermount3 -u "$M"; wait "$pid"; pid= ;;
+    ext4) umount "$M"; losetup -d "$loopdev"; loopdev= ;;
+  esac
+}
+wbytes() {
+  case $1 in
+    hammer|fuse2fs) awk '/^write_bytes/{print $2}' "/proc/$pid/io" ;;
+    ext4) echo $(( $(awk '{print $7}' "/sys/block/$(basename "$loopdev")/stat") * 512 )) ;;
+  esac
+}
+
+declare -A R=() B=()
+# run KIND ROW CMD...: one workload, its metric and the bytes written
+run() {
+  local kind=$1 row=$2; shift 2
+  local b0 out b1
+  b0=$(wbytes "$kind")
+  out=$("$@")
+  # count write-back too: the loop device's, and the engine's flush
+  [ "$kind" = ext4 ] && sync -f "$M"
+  [ "$kind" = hammer ] && "$BUILD/cli/hammer" synctid "$M" >/dev/null
+  b1=$(wbytes "$kind")
+  R[$kind,$row]=$(awk '{print $1}' <<<"$out")
+  B[$kind,$row]=$(( (b1 - b0) / 1048576 ))
+  echo "  $kind $row: $out, $(( (b1 - b0) / 1048576 )) MiB written" >&2
+}
+
+for kind in hammer fuse2fs ext4; do
+  echo "== $kind" >&2
+  case $kind in
+    hammer) rm -f "$W/hammer.img"; truncate -s $SIZE "$W/hammer.img"
+            "$BUILD/cli/newfs_hammer" -L BENCH -f "$W/hammer.img" >/dev/null 2>&1 ;;
+    fuse2fs) rm -f "$W/ext4f.img"; truncate -s $SIZE "$W/ext4f.img"; mkfs.ext4 -q -F "$W/ext4f.img" ;;
+    ext4) rm -f "$W/ext4k.img"; truncate -s $SIZE "$W/ext4k.img"; mkfs.ext4 -q -F "$W/ext4k.img" ;;
+  esac
+  drop; fs_mount $kind
+  run $kind seqw $WORK seqwrite "$M/big" 1024
+  fs_umount $kind; drop; fs_mount $kind
+  run $kind seqr $WORK seqread "$M/big"
+  run $kind randw $WORK randwrite "$M/big" $RANDW
+  mkdir "$M/small"
+  run $kind create $WORK create "$M/small" $FILES
+  fs_umount $kind; drop; fs_mount $kind
+  run $kind stat $WORK stat "$M/small" $FILES
+  run $kind delete $WORK delete "$M/small" $FILES
+  fs_umount $kind
+done
+
+row() { printf '%-36s %14s %14s %14s\n' "$@"; }
+echo
+echo "bench/fuse.sh: $SIZE sparse backing files in $W ($(df --output=source "$W" | tail -1)), $(nproc) CPUs,"
+echo "  hammer-fuse defaults (flush=30, fsync_mode=3, history kept, cache 64 MiB), newfs -f;"
+echo "  fuse2fs $(fuse2fs -V 2>&1 | head -1 | awk '{print $2}'); kernel $(uname -r); writes: backing-store MiB"
+row workload hammer-fuse fuse2fs "ext4 (loop)"
+for r in "seqw:seq write 1 GiB + fsync (MB/s)" "seqr:seq read 1 GiB, cold (MB/s)" \
+         "randw:random 4 KiB writes + fsync (IOPS)" "create:create 20k 1 KiB files (/s)" \
+         "stat:stat 20k files, cold (/s)" "delete:delete 20k files (/s)"; do
+  k=${r%%:*}; label=${r#*:}
+  row "$label" "${R[hammer,$k]}" "${R[fuse2fs,$k]}" "${R[ext4,$k]}"
+  row "  written (MiB)" "${B[hammer,$k]}" "${B[fuse2fs,$k]}" "${B[ext4,$k]}"
+done

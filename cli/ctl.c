@@ -1,0 +1,122 @@
+/*
+ * ctl.c - client of hammer-fuse's control socket.  The socket is found from
+ * the st_dev of any path inside the mount (fuse/ctl_proto.h), so
+ * `hammer synctid /mnt/some/dir` works as well as the mount point itself.
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fuse/ctl_proto.h"
+
+static int try_connect(const char *sock)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, sock);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int hammer_ctl_call(const char *path, const char *verb,
+		    struct hammer_ctl_reply *r, FILE *err)
+{
+	struct stat st;
+	memset(r, 0, sizeof(*r));
+	if (stat(path, &st) != 0) {
+		fprintf(err, "hammer: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char sock[200], dir[160];
+	int fd = -ENOENT;
+	/* root mounts, then this user's own */
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	for (int i = 0; i < 2 && fd < 0; i++) {
+		if (i == 0)
+			snprintf(dir, sizeof(dir), "%s", HAMMER_CTL_DIR);
+		else if (x && *x)
+			snprintf(dir, sizeof(dir), "%s/%s", x, HAMMER_CTL_SUBDIR);
+		else
+			break;
+		if (hammer_ctl_sock_name(sock, sizeof(sock), dir, major(st.st_dev),
+					 minor(st.st_dev)) == 0)
+			fd = try_connect(sock);
+	}
+	if (fd < 0) {
+		fprintf(err, "hammer: %s is not on a mounted HAMMER file system "
+			"(no hammer-fuse control socket for device %u:%u: %s)\n",
+			path, major(st.st_dev), minor(st.st_dev), strerror(-fd));
+		return -1;
+	}
+	struct timeval tv = { .tv_sec = 600 };	/* synctid waits for a flush */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char req[HAMMER_CTL_LINE];
+	int n = snprintf(req, sizeof(req), "%s\n", verb);
+	if (n < 0 || (size_t)n >= sizeof(req) ||
+	    send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		fprintf(err, "hammer: %s: cannot send to the control socket: %s\n",
+			path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	char buf[sizeof(r->msg) + sizeof(r->body) + 16];
+	size_t len = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+		if (len == sizeof(buf) - 1)
+			break;
+	}
+	close(fd);
+	buf[len] = '\0';
+	char *nl = strchr(buf, '\n');
+	char *sp = strchr(buf, ' ');
+	if (!nl || !sp || sp > nl) {
+		fprintf(err, "hammer: %s: malformed reply from hammer-fuse\n", path);
+		return -1;
+	}
+	*nl = '\0';
+	r->status = atoi(buf);
+	snprintf(r->msg, sizeof(r->msg), "%s", sp + 1);
+	snprintf(r->body, sizeof(r->body), "%s", nl + 1);
+	return 0;
+}
+
+const char *hammer_ctl_get(const struct hammer_ctl_reply *r, const char *key,
+			   char *buf, size_t size)
+{
+	size_t kl = strlen(key);
+	for (const char *p = r->body; *p; ) {
+		const char *e = strchr(p, '\n');
+		size_t ll = e ? (size_t)(e - p) : strlen(p);
+		if (ll > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			size_t vl = ll - kl - 1;
+			if (vl >= size)
+				vl = size - 1;
+			memcpy(buf, p + kl + 1, vl);
+			buf[vl] = '\0';
+			return buf;
+		}
+		p += ll + (e ? 1 : 0);
+	}
+	return NULL;
+}

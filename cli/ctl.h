@@ -1,0 +1,27 @@
+/*
+ * ctl.h - the client side of hammer-fuse's control socket
+ * (fuse/ctl_proto.h): how `hammer CMD PATH` reaches a mounted file system.
+ */
+#ifndef HAMMER_CLI_CTL_H
+#define HAMMER_CLI_CTL_H
+
+#include <stdio.h>
+
+struct hammer_ctl_reply {
+	int status;		/* 0 or a positive errno from the daemon */
+	char msg[256];		/* its message */
+	char body[4096];	/* "key=value\n" lines */
+};
+
+/*
+ * Send `verb` to the hammer-fuse mount holding `path`.  Returns 0 when the
+ * daemon answered (look at r->status), or -1 after printing to `err` why it
+ * could not be reached.
+ */
+int hammer_ctl_call(const char *path, const char *verb,
+		    struct hammer_ctl_reply *r, FILE *err);
+/* The value of `key` in the reply body, or NULL. */
+const char *hammer_ctl_get(const struct hammer_ctl_reply *r, const char *key,
+			   char *buf, size_t size);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * ctl.c - the control socket: how `hammer synctid|info|version PATH` reaches
+ * a mounted file system (protocol in ctl_proto.h).
+ *
+ * Why a socket and not FUSE ioctls: the kernel passes ioctls on FUSE
+ * directories only with fixed-size arguments without pointers, and
+ * mirroring needs streams.  One thread serves clients one at a time;
+ * commands are short, and a slow client times out after a few seconds.
+ */
+#include "hfuse.h"
+#include "ctl_proto.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ref/volume.h"
+
+static int ctl_dir(char *buf, size_t size)
+{
+	if (mkdir(HAMMER_CTL_DIR, 0755) == 0 || errno == EEXIST) {
+		if (access(HAMMER_CTL_DIR, W_OK) == 0) {
+			snprintf(buf, size, "%s", HAMMER_CTL_DIR);
+			return 0;
+		}
+	}
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	if (!x || !*x)
+		return -EACCES;
+	int n = snprintf(buf, size, "%s/%s", x, HAMMER_CTL_SUBDIR);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int hfuse_ctl_start(struct hfuse *h)
+{
+	char dir[200];
+	h->ctl_fd = -1;
+	int rc = ctl_dir(dir, sizeof(dir));
+	if (rc)
+		return rc;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (hammer_ctl_sock_name(h->ctl_path, sizeof(h->ctl_path), dir,
+				 major(h->dev), minor(h->dev)) ||
+	    strlen(h->ctl_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, h->ctl_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* a socket left by a killed daemon whose device number came back */
+	unlink(h->ctl_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    chmod(h->ctl_path, 0666) != 0 || listen(fd, 8) != 0) {
+		rc = -errno;
+		close(fd);
+		unlink(h->ctl_path);
+		h->ctl_path[0] = '\0';
+		return rc;
+	}
+	h->ctl_fd = fd;
+	return 0;
+}
+
+/* ---------------------------------------------------------- replies */
+
+struct reply {
+	char buf[4096];
+	size_t len;
+};
+
+static void add(struct reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void add(struct reply *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(r->buf + r->len, sizeof(r->buf) - r->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		r->len += (size_t)n < sizeof(r->buf) - r->len ? (size_t)n
+							: sizeof(r->buf) - r->len - 1;
+}
+
+static void status(struct reply *r, int err, const char *msg)
+{
+	r->len = 0;
+	add(r, "%d %s\n", err, msg ? msg : err ? strerror(err) : "ok");
+}
+
+static int privileged(struct hfuse *h, const struct ucred *cr)
+{
+	return cr->uid == 0 || cr->uid == h->owner;
+}
+
+static void do_version(struct hfuse *h, struct reply *r)
+{
+	struct hammer_mount_info mi;
+	int rc = hammer_mount_info(h->m, &mi);
+	if (rc) {
+		status(r, hfuse_errno(h, rc), NULL);
+		return;
+	}
+	status(r, 0, NULL);
+	add(r, "current=%u\nmin=%u\nmax=%u\n", mi.version,
+	    HAMMER_VOL_VERSION_MIN, HAMMER_VOL_VERSION_MAX);
+}
+
+static void do_info(struct hfuse *h, struct reply *r)
+{
+	struct hammer_mount_info mi;
+	struct hammer_statfs sf;
+	int rc = hammer_mount_info(h->m, &mi);
+	if (!rc)
+		rc = hammer_statfs(h->m, &sf);
+	if (rc) {
+		status(r, hfuse_errno(h, rc), NULL);
+		return;
+	}
+	char u[37];
+	hammer_uuid_format(&mi.fsid, u);
+	uint64_t per = HAMMER_BIGBLOCK_SIZE / sf.bsize;
+	status(r, 0, NULL);
+	add(r, "label=%.64s\n", mi.label);
+	add(r, "nvolumes=%d\n", mi.nvolumes);
+	add(r, "volumes=%s\n", h->devs);
+	add(r, "fsid=%s\n", u);
+	add(r, "version=%u\n", mi.version);
+	add(r, "mountpoint=%s\n", h->mountpoint);
+	add(r, "readonly=%d\n", mi.readonly);
+	add(r, "bigblocks=%llu\n", (unsigned long long)(sf.blocks / per));
+	add(r, "freebigblocks=%llu\n", (unsigned long long)(sf.bfree / per));
+	add(r, "inodes=%llu\n", (unsigned long long)sf.files);
+	add(r, "next_tid=0x%016llx\n", (unsigned long long)mi.next_tid);
+	add(r, "flush_tid=0x%016llx\n", (unsigned long long)mi.flush_tid);
+	add(r, "flush_cycles=%llu\n", (unsigned long long)mi.flush_cycles);
+	add(r, "dirty_bytes=%llu\n", (unsigned long long)mi.dirty_bytes);
+	add(r, "flush_interval_ms=%u\n", h->o.flush_ms);
+	add(r, "fsync_mode=%d\n", h->o.eng.fsync_mode);
+	add(r, "nohistory=%d\n", h->o.eng.nohistory);
+}
+
+static void do_synctid(struct hfuse *h, const struct ucred *cr, struct reply *r)
+{
+	if (!privileged(h, cr)) {
+		status(r, EPERM, "synctid needs root or the user who mounted");
+		return;
+	}
+	hammer_tid_t tid = 0;
+	int rc = hammer_synctid(h->m, &tid);
+	if (rc) {
+		status(r, hfuse_errno(h, rc), NULL);
+		return;
+	}
+	status(r, 0, NULL);
+	add(r, "tid=0x%016llx\n", (unsigned long long)tid);
+}
+
+static void serve(struct hfuse *h, int c)
+{
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+	struct reply r = { .len = 0 };
+	char line[HAMMER_CTL_LINE];
+	size_t n = 0;
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0)
+		return;
+	while (n < sizeof(line) - 1) {
+		ssize_t k = read(c, line + n, sizeof(line) - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+		if (memchr(line, '\n', n))
+			break;
+	}
+	line[n] = '\0';
+	char *nl = strchr(line, '\n');
+	if (!nl) {
+		status(&r, EINVAL, "request must be one line");
+	} else {
+		*nl = '\0';
+		char *args = strchr(line, ' ');
+		if (args)
+			*args++ = '\0';
+		if (args && *args)
+			status(&r, EINVAL, "this verb takes no arguments");
+		else if (strcmp(line, "version") == 0)
+			do_version(h, &r);
+		else if (strcmp(line, "info") == 0)
+			do_info(h, &r);
+		else if (strcmp(line, "synctid") == 0)
+			do_synctid(h, &cr, &r);
+		else
+			status(&r, EOPNOTSUPP, "unknown verb");
+	}
+	size_t off = 0;
+	while (off < r.len) {
+		ssize_t k = send(c, r.buf + off, r.len - off, MSG_NOSIGNAL);
+		if (k <= 0)
+			break;
+		off += (size_t)k;
+	}
+}
+
+static void *ctl_main(void *arg)
+{
+	struct hfuse *h = arg;
+	for (;;) {
+		int c = accept4(h->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;	/* shut down by hfuse_ctl_stop */
+		}
+		serve(h, c);
+		close(c);
+	}
+	return NULL;
+}
+
+int hfuse_ctl_run(struct hfuse *h)
+{
+	if (h->ctl_fd < 0)
+		return 0;
+	if (pthread_create(&h->ctl_thread, NULL, ctl_main, h) != 0)
+		return -EAGAIN;
+	h->ctl_running = 1;
+	return 0;
+}
+
+void hfuse_ctl_stop(struct hfuse *h)
+{
+	if (h->ctl_fd < 0)
+		return;
+	/* remove the name first: no new client can find a dying mount */
+	if (h->ctl_path[0])
+		unlink(h->ctl_path);
+	shutdown(h->ctl_fd, SHUT_RDWR);
+	if (h->ctl_running)
+		pthread_join(h->ctl_thread, NULL);
+	close(h->ctl_fd);
+	h->ctl_fd = -1;
+	h->ctl_running = 0;
+}

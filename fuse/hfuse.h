@@ -1,0 +1,70 @@
+/*
+ * hfuse.h - hammer-fuse: the FUSE front end of the engine (ref/hammer.h).
+ *
+ * One process serves one mount: main.c parses options, mounts the volume
+ * set (recovery runs there), mounts FUSE, starts the flusher and the control
+ * socket, runs the session loop and unmounts.  ops.c maps every low-level
+ * FUSE request onto one or a few engine calls.  ctl.c serves the `hammer`
+ * command over a per-mount UNIX socket (ctl_proto.h).
+ *
+ * Node ids are engine handles: the object id for live objects, bit 63 set
+ * for objects seen as of a TID.  FUSE's root node id 1 is the engine's root
+ * handle 1, so no table is needed and forget has nothing to do.
+ */
+#ifndef HAMMER_FUSE_H
+#define HAMMER_FUSE_H
+
+#define FUSE_USE_VERSION 35
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ref/hammer.h"
+
+struct hfuse_opts {
+	struct hammer_mount_opts eng;	/* ro, nohistory, fsync_mode, ... */
+	unsigned flush_ms;		/* background flusher period; 0 = off */
+	int foreground;			/* -f */
+	int debug;			/* -d */
+	int single_thread;		/* -s */
+	int allow_other;		/* given, or implied for root */
+	double entry_timeout;		/* live objects */
+	double attr_timeout;
+};
+
+struct hfuse {
+	struct hammer_mount *m;
+	struct fuse_session *se;
+	struct hfuse_opts o;
+	const char *devs;		/* as given: dev[:dev...] */
+	char *mountpoint;		/* absolute */
+	dev_t dev;			/* st_dev of the mount (from mountinfo) */
+	uid_t owner;			/* may run privileged control commands */
+	atomic_int corrupt_logged;	/* -EUCLEAN reported once */
+	int ctl_fd;			/* listening control socket, -1 if none */
+	char ctl_path[256];
+	int ctl_running;
+	pthread_t ctl_thread;
+};
+
+/* Messages: stderr in the foreground, syslog once daemonized. */
+void hfuse_log(struct hfuse *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void hfuse_set_daemonized(void);
+
+/* ops.c */
+extern const struct fuse_lowlevel_ops hfuse_ops;
+/* errno for a negative engine result; -EUCLEAN becomes EIO and is logged */
+int hfuse_errno(struct hfuse *h, int rc);
+
+/* ctl.c */
+/* Bind the socket (after the FUSE mount exists, before daemonizing). */
+int hfuse_ctl_start(struct hfuse *h);
+/* Serve it from a thread (after daemonizing: threads do not survive fork). */
+int hfuse_ctl_run(struct hfuse *h);
+void hfuse_ctl_stop(struct hfuse *h);
+
+#endif

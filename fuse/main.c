@@ -1,0 +1,438 @@
+/*
+ * main.c - `hammer-fuse [-fdsh] [-o opt[,opt...]] DEV[:DEV...] MOUNTPOINT`.
+ *
+ * Order matters: the volume set is mounted (and recovered) before FUSE is,
+ * so a bad or corrupt image is refused on the terminal with a message and a
+ * non-zero exit; threads (flusher, control socket) start only after
+ * daemonizing because fork keeps just the calling thread.  On the way out the
+ * FUSE mount goes first, so no request can arrive while the engine flushes
+ * and closes (hammer_unmount).
+ */
+#include "hfuse.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#ifndef HAMMER_FUSE_VERSION
+#define HAMMER_FUSE_VERSION "unknown"
+#endif
+
+static int daemonized;
+
+void hfuse_set_daemonized(void)
+{
+	openlog("hammer-fuse", LOG_PID, LOG_DAEMON);
+	daemonized = 1;
+}
+
+void hfuse_log(struct hfuse *h, const char *fmt, ...)
+{
+	(void)h;
+	va_list ap;
+	va_start(ap, fmt);
+	if (daemonized) {
+		vsyslog(LOG_ERR, fmt, ap);
+	} else {
+		fputs("hammer-fuse: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: hammer-fuse [-fdsh] [-V] [-o opt[,opt...]] dev[:dev...] mountpoint\n"
+"  -f              stay in the foreground\n"
+"  -d              FUSE debug output (implies -f)\n"
+"  -s              serve requests from one thread\n"
+"  -o ro           mount read-only (no recovery writes, no flusher)\n"
+"  -o rw           mount read-write (the default)\n"
+"  -o nohistory    do not keep history: old records are removed\n"
+"  -o fsync_mode=N 0..4 as DragonFly's vfs.hammer.fsync_mode (default 3;\n"
+"                  4 makes fsync a no-op)\n"
+"  -o skip_redo=N  0..2 as DragonFly's vfs.hammer.skip_redo (default 0)\n"
+"  -o cache=SIZE   buffer cache size (K, M, G suffixes; default the engine's)\n"
+"  -o flush=SECS   background flush interval (default 30; 0 = only on sync,\n"
+"                  fsync, memory pressure and unmount)\n"
+"  -o allow_other, auto_unmount, fsname=, nosuid, nodev, noexec, noatime,\n"
+"     sync, async, dirsync, [fs|def|root]context=: as for any FUSE mount\n"
+"     (root mounts always get allow_other; every mount default_permissions)\n"
+"  -o pfs=N        reserved: PFS mounts are not supported yet\n");
+}
+
+/* "64M", "1G", "65536": binary suffixes, optional trailing B or iB. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (shift && *end == 'i')
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || errno || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* FUSE and VFS options passed on to libfuse as they are. */
+static const char *const fuse_passthrough[] = {
+	"allow_other", "auto_unmount", "suid", "nosuid", "dev", "nodev", "exec",
+	"noexec", "noatime", "sync", "async", "dirsync", NULL,
+};
+static const char *const fuse_passthrough_val[] = {
+	"fsname=", "context=", "fscontext=", "defcontext=",
+	"rootcontext=", NULL,
+};
+/* What mount(8) and fstab may hand a helper that means nothing here. */
+static const char *const ignored[] = {
+	"defaults", "auto", "noauto", "user", "nouser", "users", "owner",
+	"group", "_netdev", "nofail", "default_permissions", NULL,
+};
+
+static int in_list(const char *const *list, const char *opt, int prefix)
+{
+	for (int i = 0; list[i]; i++) {
+		size_t n = strlen(list[i]);
+		if (prefix ? strncmp(opt, list[i], n) == 0 : strcmp(opt, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* One -o item; 0, or -1 after printing why. */
+static int parse_one(struct hfuse_opts *o, const char *opt, struct fuse_args *fo,
+		     int *have_fsname)
+{
+	const char *eq = strchr(opt, '=');
+	const char *val = eq ? eq + 1 : NULL;
+	size_t klen = eq ? (size_t)(eq - opt) : strlen(opt);
+	long v;
+#define KEY(k) (klen == strlen(k) && strncmp(opt, k, klen) == 0)
+	if (!*opt || in_list(ignored, opt, 0) || strncmp(opt, "x-", 2) == 0 ||
+	    strncmp(opt, "comment=", 8) == 0)
+		return 0;
+	if (!val && KEY("ro")) {
+		o->eng.readonly = 1;
+		return 0;
+	}
+	if (!val && KEY("rw")) {
+		o->eng.readonly = 0;
+		return 0;
+	}
+	if (!val && KEY("nohistory")) {
+		o->eng.nohistory = 1;
+		return 0;
+	}
+	if (!val && KEY("debug")) {
+		o->debug = 1;
+		return 0;
+	}
+	if (val && KEY("fsync_mode")) {
+		if (parse_int(val, 0, 4, &v))
+			goto bad;
+		o->eng.fsync_mode = (int)v;
+		return 0;
+	}
+	if (val && KEY("skip_redo")) {
+		if (parse_int(val, 0, 2, &v))
+			goto bad;
+		o->eng.skip_redo = (int)v;
+		return 0;
+	}
+	if (val && KEY("cache")) {
+		if (parse_size(val, &o->eng.cache_bytes) || o->eng.cache_bytes == 0)
+			goto bad;
+		return 0;
+	}
+	if (val && KEY("flush")) {
+		if (parse_int(val, 0, 86400, &v))
+			goto bad;
+		o->flush_ms = (unsigned)v * 1000u;
+		return 0;
+	}
+	if (KEY("pfs")) {
+		fprintf(stderr, "hammer-fuse: PFS mounts are not supported yet (-o %s)\n",
+			opt);
+		return -1;
+	}
+	if (!val && in_list(fuse_passthrough, opt, 0)) {
+		if (strcmp(opt, "allow_other") == 0)
+			o->allow_other = 1;
+		else
+			fuse_opt_add_opt(&fo->argv[2], opt);
+		return 0;
+	}
+	if (val && in_list(fuse_passthrough_val, opt, 1)) {
+		if (KEY("fsname"))
+			*have_fsname = 1;
+		fuse_opt_add_opt_escaped(&fo->argv[2], opt);
+		return 0;
+	}
+	fprintf(stderr, "hammer-fuse: unknown mount option '%s' (hammer-fuse -h lists them)\n",
+		opt);
+	return -1;
+bad:
+	fprintf(stderr, "hammer-fuse: bad value in mount option '%s'\n", opt);
+	return -1;
+#undef KEY
+}
+
+static int parse_opts(struct hfuse_opts *o, const char *list, struct fuse_args *fo,
+		      int *have_fsname)
+{
+	char *copy = strdup(list);
+	if (!copy)
+		return -1;
+	int rc = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t && !rc;
+	     t = strtok_r(NULL, ",", &save))
+		rc = parse_one(o, t, fo, have_fsname);
+	free(copy);
+	return rc;
+}
+
+/* The mount's st_dev, from the last mountinfo line for our mount point. */
+static int find_dev(const char *mp, dev_t *dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return -errno;
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned maj, min;
+		char path[PATH_MAX + 1], fstype[64];
+		char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*u %*u %u:%u %*s %4096s", &maj, &min, path) != 3 ||
+		    sscanf(dash + 3, "%63s", fstype) != 1)
+			continue;
+		/* mountinfo escapes space, tab, newline and backslash as \ooo */
+		char *w = path;
+		for (char *r = path; *r; ) {
+			if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' &&
+			    r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+				*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+				r += 4;
+			} else {
+				*w++ = *r++;
+			}
+		}
+		*w = '\0';
+		if (strcmp(path, mp) == 0 && strcmp(fstype, "fuse.hammer") == 0) {
+			*dev = makedev(maj, min);
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
+static void block_signals(sigset_t *old)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+int main(int argc, char **argv)
+{
+	struct hfuse h;
+	memset(&h, 0, sizeof(h));
+	h.ctl_fd = -1;
+	hammer_mount_opts_init(&h.o.eng);
+	h.o.flush_ms = 30000;
+	h.o.entry_timeout = 1.0;
+	h.o.attr_timeout = 1.0;
+
+	/* fo: argv[0], "-o", the FUSE option string, optional "-d" */
+	struct fuse_args fo = FUSE_ARGS_INIT(0, NULL);
+	if (fuse_opt_add_arg(&fo, "hammer-fuse") || fuse_opt_add_arg(&fo, "-o") ||
+	    fuse_opt_add_arg(&fo, "subtype=hammer,default_permissions")) {
+		fprintf(stderr, "hammer-fuse: out of memory\n");
+		return 1;
+	}
+	int have_fsname = 0;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "fdshVo:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			h.o.foreground = 1;
+			break;
+		case 'd':
+			h.o.debug = 1;
+			break;
+		case 's':
+			h.o.single_thread = 1;
+			break;
+		case 'o':
+			if (parse_opts(&h.o, optarg, &fo, &have_fsname))
+				return 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("hammer-fuse %s (libfuse %s)\n", HAMMER_FUSE_VERSION,
+			       fuse_pkgversion());
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (argc - optind != 2) {
+		usage(stderr);
+		return 1;
+	}
+	h.devs = argv[optind];
+	if (h.o.debug)
+		h.o.foreground = 1;
+	h.mountpoint = realpath(argv[optind + 1], NULL);
+	struct stat st;
+	if (!h.mountpoint || stat(h.mountpoint, &st) != 0) {
+		fprintf(stderr, "hammer-fuse: mount point %s: %s\n", argv[optind + 1],
+			strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "hammer-fuse: mount point %s is not a directory\n",
+			argv[optind + 1]);
+		return 1;
+	}
+	h.owner = getuid();
+	if (h.owner == 0)
+		h.o.allow_other = 1;	/* a system file system: every user sees it */
+	if (h.o.allow_other)
+		fuse_opt_add_opt(&fo.argv[2], "allow_other");
+	if (h.o.eng.readonly)
+		fuse_opt_add_opt(&fo.argv[2], "ro");
+	if (!have_fsname) {
+		char *fsn = malloc(strlen(h.devs) + 8);
+		if (!fsn)
+			return 1;
+		sprintf(fsn, "fsname=%s", h.devs);
+		fuse_opt_add_opt_escaped(&fo.argv[2], fsn);
+		free(fsn);
+	}
+	if (h.o.debug)
+		fuse_opt_add_arg(&fo, "-d");
+
+	struct hammer_err err = { 0 };
+	int rc = hammer_mount(h.devs, &h.o.eng, &h.m, &err);
+	if (rc) {
+		fprintf(stderr, "hammer-fuse: cannot mount %s: %s\n", h.devs,
+			err.code && err.msg[0] ? err.msg : strerror(-rc));
+		fuse_opt_free_args(&fo);
+		return 1;
+	}
+	int status = 1;
+	h.se = fuse_session_new(&fo, &hfuse_ops, sizeof(hfuse_ops), &h);
+	fuse_opt_free_args(&fo);
+	if (!h.se)
+		goto out_engine;
+	if (fuse_set_signal_handlers(h.se) != 0)
+		goto out_session;
+	if (fuse_session_mount(h.se, h.mountpoint) != 0) {
+		fprintf(stderr, "hammer-fuse: cannot mount FUSE on %s\n", h.mountpoint);
+		goto out_signals;
+	}
+	rc = find_dev(h.mountpoint, &h.dev);
+	if (!rc)
+		rc = hfuse_ctl_start(&h);
+	if (rc)
+		fprintf(stderr, "hammer-fuse: warning: no control socket (%s); "
+			"`hammer synctid|info|version` will not reach this mount\n",
+			strerror(-rc));
+	if (fuse_daemonize(h.o.foreground) != 0)
+		goto out_unmount;
+	if (!h.o.foreground)
+		hfuse_set_daemonized();
+
+	sigset_t old;
+	block_signals(&old);	/* our threads never take the exit signals */
+	if (h.o.flush_ms && !h.o.eng.readonly) {
+		rc = hammer_flusher_start(h.m, h.o.flush_ms);
+		if (rc)
+			hfuse_log(&h, "cannot start the flusher: %s", strerror(-rc));
+	}
+	rc = hfuse_ctl_run(&h);
+	if (rc)
+		hfuse_log(&h, "cannot start the control socket thread: %s",
+			  strerror(-rc));
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	if (h.o.single_thread) {
+		rc = fuse_session_loop(h.se);
+	} else {
+		struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+		if (!cfg) {
+			rc = -ENOMEM;
+		} else {
+			rc = fuse_session_loop_mt(h.se, cfg);
+			fuse_loop_cfg_destroy(cfg);
+		}
+	}
+	status = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP ? 0 : 1;
+	if (status)
+		hfuse_log(&h, "session loop ended: %s", strerror(rc < 0 ? -rc : rc));
+out_unmount:
+	fuse_session_unmount(h.se);
+	hfuse_ctl_stop(&h);
+out_signals:
+	fuse_remove_signal_handlers(h.se);
+out_session:
+	fuse_session_destroy(h.se);
+out_engine:
+	rc = hammer_unmount(h.m);
+	if (rc) {
+		hfuse_log(&h, "unmount of %s: %s", h.devs, strerror(-rc));
+		status = 1;
+	}
+	free(h.mountpoint);
+	return status;
+}

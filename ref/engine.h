@@ -1,0 +1,190 @@
+/*
+ * engine.h - internals shared by the engine's files (mount.c, inode.c,
+ * dir.c, file.c).  Not part of the public API (that is hammer.h).
+ *
+ * The model.  HAMMER keeps front-end changes in memory and lets the flusher
+ * turn them into B-tree records.  Here the in-memory state is two things:
+ *   - inodes (struct hammer_inode): their attributes change in memory only
+ *     and become an INODE record version when a flush cycle syncs them;
+ *   - dirty buffers: directory entries and file data go into the B-tree as
+ *     soon as the call happens, but the B-tree nodes, the freemap and the
+ *     data live in buffers that only the flusher writes, and every change to
+ *     a meta-data buffer first logs its old bytes in the UNDO FIFO (the
+ *     buffer cache's before_modify hook).
+ * Every record written in one flush cycle carries that cycle's TID
+ * (m->cycle_tid, taken at the first change of the cycle).  Replacing a
+ * record created in the same cycle removes it physically, so no record ever
+ * has delete_tid == create_tid.  A flush cycle runs under the mount lock,
+ * between calls, so what reaches the disk is always a whole number of calls.
+ */
+#ifndef HAMMER_ENGINE_H
+#define HAMMER_ENGINE_H
+
+#include <pthread.h>
+
+#include "blockmap.h"
+#include "btree.h"
+#include "btree_bufio.h"
+#include "buffer.h"
+#include "hammer.h"
+#include "undo.h"
+#include "volume.h"
+
+/* inode flags */
+#define INO_DIRTY	0x1u	/* needs a new INODE record version */
+#define INO_TDIRTY	0x2u	/* only atime/mtime changed: update in place */
+#define INO_NEW		0x4u	/* no INODE record on disk yet */
+#define INO_GONE	0x8u	/* nlinks 0: remove at last release */
+#define INO_DESTROYED	0x10u	/* records removed; the handle is dead */
+
+struct hammer_inode {
+	int64_t obj_id;
+	uint32_t pfs_loc;		/* pfs_id << 16 */
+	struct hammer_inode_data d;	/* host order; what getattr reports */
+	hammer_tid_t rec_tid;		/* create_tid of the INODE record on disk */
+	hammer_off_t rec_data;		/* its data_offset */
+	unsigned flags;
+	int opens;
+	struct hammer_inode *hnext;
+	struct hammer_inode *dnext;	/* dirty list */
+	int on_dirty;
+};
+
+/* An object seen as of a TID. */
+struct hammer_asof_obj {
+	int64_t obj_id;
+	uint32_t pfs_loc;
+	hammer_tid_t asof;
+};
+
+struct hammer_mount {
+	pthread_mutex_t lock;
+	struct hammer_mount_opts o;
+	struct hammer_volset *vs;
+	struct hammer_bufcache *bc;
+	struct hammer_bmap *bm;
+	struct hammer_btree_bufio *bio;
+	struct hammer_node_io io;
+	struct hammer_btree tree;
+	struct hammer_undo *undo;
+	unsigned version;
+	int readonly;
+
+	hammer_tid_t next_tid;		/* TID and obj_id allocator */
+	hammer_tid_t cycle_tid;		/* TID of the open cycle, 0 if none */
+	hammer_tid_t flush_tid;		/* TID of the last finalized cycle */
+	uint64_t cycles;
+	uint64_t flush_seq;		/* for delayed reuse of big-blocks */
+	int in_flush;
+	int synced;			/* nothing changed since the last durable sync */
+	int hook_enabled;
+
+	/* header copy as last written: UNDO for header fields is a diff */
+	struct hammer_volume_ondisk hdr_disk;
+
+	/* live inode cache */
+	struct hammer_inode **ihash;
+	size_t ihash_size, ninodes;
+	struct hammer_inode *dirty;	/* dirty inode list */
+
+	/* as-of handles: index = handle & ~HAMMER_INO_ASOF_BIT, from 1 */
+	struct hammer_asof_obj *asofs;
+	size_t nasofs, asofs_cap;
+
+	struct hammer_err err;		/* first error (corruption) seen */
+	int broken;			/* a flush failed: refuse further writes */
+
+	/* background flusher */
+	pthread_t flusher;
+	pthread_cond_t flusher_cv;
+	int flusher_running, flusher_stop;
+	unsigned flusher_ms;
+};
+
+#define ASOF_LIVE	(~(hammer_tid_t)0)
+/* Largest file size: DATA keys are signed end offsets. */
+#define HAMMER_FILE_MAX	(0x7FFFFFFFFFFFFFFFULL - 0xFFFFULL)
+
+/* An object as a call sees it: live (ip set) or as of a TID (ip NULL). */
+struct eng_view {
+	hammer_ino_t h;
+	int64_t obj;
+	uint32_t pfs_loc;
+	hammer_tid_t asof;		/* ASOF_LIVE for live objects */
+	hammer_tid_t ctid;		/* create_tid of the INODE record */
+	struct hammer_inode *ip;
+	struct hammer_inode_data d;
+};
+int eng_view(struct hammer_mount *m, hammer_ino_t h, struct eng_view *v);
+void eng_view_attr(const struct eng_view *v, struct hammer_attr *a);
+
+/* mount.c */
+int eng_begin(struct hammer_mount *m);		/* open a cycle if needed */
+uint64_t eng_now(struct hammer_mount *m);	/* microseconds */
+hammer_tid_t eng_alloc_tid(struct hammer_mount *m);
+int eng_flush_locked(struct hammer_mount *m, int final);
+int eng_sync_locked(struct hammer_mount *m);
+int eng_maybe_flush(struct hammer_mount *m);
+int eng_err(struct hammer_mount *m, int rc, struct hammer_err *e);
+
+/* records (inode.c) */
+int rec_lookup(struct hammer_mount *m, uint32_t loc, int64_t obj, uint16_t rtype,
+	       int64_t key, hammer_tid_t asof, struct hammer_btree_leaf_elm *out);
+int rec_insert(struct hammer_mount *m, uint32_t loc, int64_t obj, uint16_t rtype,
+	       int64_t key, uint8_t obj_type, const void *data, size_t len,
+	       struct hammer_btree_leaf_elm *out);
+int rec_remove(struct hammer_mount *m, const struct hammer_btree_leaf_elm *e,
+	       int nohist);
+int rec_prepare(struct hammer_mount *m, uint32_t loc, int64_t obj,
+		uint16_t rtype, int64_t key, uint8_t obj_type, const void *data,
+		size_t len, struct hammer_btree_leaf_elm *el);
+int rec_commit(struct hammer_mount *m, struct hammer_btree_leaf_elm *el);
+/* fn returns 0 to go on, > 0 to stop; it must not change the tree. */
+typedef int (*rec_visit_fn)(void *ctx, const struct hammer_btree_leaf_elm *el);
+int rec_scan(struct hammer_mount *m, uint32_t loc, int64_t obj,
+	     uint16_t rt_lo, uint16_t rt_hi, int64_t kbeg, int64_t kend,
+	     hammer_tid_t asof, rec_visit_fn fn, void *ctx);
+int rec_read(struct hammer_mount *m, const struct hammer_btree_leaf_elm *e,
+	     void *buf, size_t len);
+int rec_rewrite(struct hammer_mount *m, struct hammer_btree_leaf_elm *e,
+		const void *data, size_t len);
+
+/* inodes (inode.c) */
+int ino_get(struct hammer_mount *m, hammer_ino_t h, struct hammer_inode **ip,
+	    struct hammer_asof_obj *asof_out);
+int ino_load(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
+	     hammer_tid_t asof, struct hammer_inode_data *d,
+	     struct hammer_btree_leaf_elm *rec);
+struct hammer_inode *ino_new(struct hammer_mount *m, int64_t obj_id,
+			     uint32_t pfs_loc);
+void ino_dirty(struct hammer_mount *m, struct hammer_inode *ip, unsigned how);
+int ino_sync(struct hammer_mount *m, struct hammer_inode *ip);
+int ino_destroy(struct hammer_mount *m, struct hammer_inode *ip);
+void ino_cache_free(struct hammer_mount *m);
+void ino_cache_trim(struct hammer_mount *m);
+int ino_release_all(struct hammer_mount *m);
+void ino_fill_attr(const struct hammer_inode_data *d, int64_t obj_id,
+		   hammer_ino_t handle, hammer_tid_t asof, hammer_tid_t ctid,
+		   struct hammer_attr *a);
+hammer_ino_t asof_handle(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
+			 hammer_tid_t asof);
+uint32_t ino_mode(const struct hammer_inode_data *d);
+uint8_t obj_type_of_mode(uint32_t mode);
+
+/* uid/gid as HAMMER stores them */
+void eng_id_to_uuid(uint32_t id, hammer_uuid_t *u);
+uint32_t eng_uuid_to_id(const hammer_uuid_t *u);
+
+/* directories (dir.c) */
+int dir_find(struct hammer_mount *m, int64_t dir_obj, uint32_t pfs_loc,
+	     const struct hammer_inode_data *dd, const char *name, size_t len,
+	     hammer_tid_t asof, struct hammer_btree_leaf_elm *rec,
+	     int64_t *target);
+int dir_is_empty(struct hammer_mount *m, struct hammer_inode *dp);
+
+/* files (file.c) */
+int file_truncate(struct hammer_mount *m, struct hammer_inode *ip,
+		  uint64_t size);
+int file_remove_all(struct hammer_mount *m, struct hammer_inode *ip);
+
+#endif

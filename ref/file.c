@@ -1,0 +1,444 @@
+/*
+ * file.c - file data as HAMMER stores it, read, write, truncate.
+ *
+ * Layout (format digest 4.5): DATA records keyed by their end offset; a
+ * record covers [key - data_len, key).  Blocks are 16 KB below 1 MB and
+ * 64 KB from 1 MB on; each record is one whole block, except that a file of
+ * at most 8 KB is one record at offset 0 of its size rounded up to 16
+ * bytes.  Bytes past EOF inside the last block are kept zero (truncate
+ * rewrites that block), so a later extension reads zeros.  Holes have no
+ * records.  Readers accept any non-overlapping layout (they copy whatever
+ * overlaps the requested range), so files DragonFly wrote read the same.
+ *
+ * A block is replaced copy-on-write: the new data is allocated and written
+ * first, then the old records are removed (delete_tid, or physically when
+ * created in this cycle / no history), then the new element is inserted.
+ * An -ENOSPC from the allocation therefore changes nothing.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc.h"
+#include "engine.h"
+
+#define SMALL_FILE	8192
+#define BLK_SMALL	16384ULL
+#define BLK_LARGE	65536ULL
+#define LARGE_FROM	(1ULL << 20)
+
+static uint64_t blk_size(uint64_t off)
+{
+	return off < LARGE_FROM ? BLK_SMALL : BLK_LARGE;
+}
+
+static uint64_t blk_base(uint64_t off)
+{
+	return off & ~(blk_size(off) - 1);
+}
+
+/* Length of the record for the block at `base` of a file of `fsize` bytes. */
+static size_t rec_len(uint64_t base, uint64_t fsize)
+{
+	if (base == 0 && fsize <= SMALL_FILE)
+		return (size_t)((fsize + 15) & ~15ULL);
+	return (size_t)blk_size(base);
+}
+
+/* ---------------------------------------------------------- scanning */
+
+int rec_scan(struct hammer_mount *m, uint32_t loc, int64_t obj,
+	     uint16_t rt_lo, uint16_t rt_hi, int64_t kbeg, int64_t kend,
+	     hammer_tid_t asof, rec_visit_fn fn, void *ctx)
+{
+	struct hammer_cursor c;
+	struct hammer_err e = { 0 };
+	hammer_cursor_init(&c, &m->tree, &e);
+	memset(&c.key_beg, 0, sizeof(c.key_beg));
+	c.key_beg.localization = loc;
+	c.key_beg.obj_id = obj;
+	c.key_beg.rec_type = rt_lo;
+	c.key_beg.key = kbeg;
+	c.key_beg.create_tid = 1;
+	c.key_end = c.key_beg;
+	c.key_end.rec_type = rt_hi;
+	c.key_end.key = kend;
+	c.key_end.create_tid = 0;
+	c.flags = HAMMER_CURSOR_ASOF | HAMMER_CURSOR_END_INCLUSIVE;
+	c.asof = asof;
+	int rc = hammer_btree_first(&c);
+	while (rc == 0) {
+		rc = fn(ctx, hammer_cursor_leaf(&c));
+		if (rc)
+			break;
+		rc = hammer_btree_next(&c);
+	}
+	hammer_cursor_done(&c);
+	if (rc == -ENOENT || rc > 0)
+		return 0;
+	return eng_err(m, rc, &e);
+}
+
+/* ---------------------------------------------------------- reading */
+
+/* Copy bytes [roff, roff + n) of a record's data, CRC-checked. */
+static int rec_read_part(struct hammer_mount *m,
+			 const struct hammer_btree_leaf_elm *el, size_t roff,
+			 void *dst, size_t n)
+{
+	struct hammer_buffer *b;
+	void *p;
+	struct hammer_err e = { 0 };
+	size_t whole = (size_t)el->data_len;
+	int rc = hammer_buffer_get(m->bc, el->data_offset, whole, 0, &b, &p, &e);
+	if (rc)
+		return eng_err(m, rc, &e);
+	/* whole-granule records can use the buffer's verified bits */
+	int granular = (el->data_offset % HAMMER_BUF_GRANULE) == 0 &&
+		       whole % HAMMER_BUF_GRANULE == 0;
+	if (!granular || !hammer_buffer_is_verified(b, p, whole)) {
+		if (hammer_crc_check(m->version, p, whole, el->data_crc) ==
+		    HAMMER_CRC_BAD) {
+			hammer_buffer_put(m->bc, b);
+			return HAMMER_CORRUPT(&m->err, el->data_offset,
+					      "data CRC mismatch: object %lld, "
+					      "record ending at offset %lld, data at %016llx",
+					      (long long)el->base.obj_id,
+					      (long long)el->base.key,
+					      (unsigned long long)el->data_offset);
+		}
+		if (granular)
+			hammer_buffer_set_verified(b, p, whole);
+	}
+	memcpy(dst, (uint8_t *)p + roff, n);
+	hammer_buffer_put(m->bc, b);
+	return 0;
+}
+
+struct read_ctx {
+	struct hammer_mount *m;
+	uint64_t off, end;
+	uint8_t *buf;
+	int rc;
+};
+
+static int read_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
+{
+	struct read_ctx *r = vctx;
+	if (el->data_len <= 0 || el->base.key <= 0 ||
+	    el->data_len > (int32_t)BLK_LARGE ||
+	    el->base.key < el->data_len) {
+		r->rc = HAMMER_CORRUPT(&r->m->err, el->data_offset,
+				       "object %lld: DATA record key %lld len %d",
+				       (long long)el->base.obj_id,
+				       (long long)el->base.key, el->data_len);
+		return 1;
+	}
+	uint64_t rend = (uint64_t)el->base.key;
+	uint64_t rbeg = rend - (uint64_t)el->data_len;
+	if (rbeg >= r->end)
+		return 1;
+	uint64_t lo = rbeg > r->off ? rbeg : r->off;
+	uint64_t hi = rend < r->end ? rend : r->end;
+	if (lo < hi) {
+		int rc = rec_read_part(r->m, el, (size_t)(lo - rbeg),
+				       r->buf + (lo - r->off), (size_t)(hi - lo));
+		if (rc) {
+			r->rc = rc;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Read [off, off + n) as the records say (zeros in holes); no EOF clamp. */
+static int read_range(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
+		      hammer_tid_t asof, uint64_t off, void *buf, size_t n)
+{
+	struct read_ctx r = { m, off, off + n, buf, 0 };
+	memset(buf, 0, n);
+	if (!n)
+		return 0;
+	uint64_t kend = off + n + BLK_LARGE;
+	if (kend > (uint64_t)INT64_MAX)
+		kend = (uint64_t)INT64_MAX;
+	int rc = rec_scan(m, pfs_loc | HAMMER_LOCALIZE_MISC, obj,
+			  HAMMER_RECTYPE_DATA, HAMMER_RECTYPE_DATA,
+			  (int64_t)off + 1, (int64_t)kend, asof, read_visit, &r);
+	return rc ? rc : r.rc;
+}
+
+ssize_t hammer_read(struct hammer_mount *m, hammer_ino_t ino, uint64_t off,
+		    void *buf, size_t len)
+{
+	struct eng_view v;
+	pthread_mutex_lock(&m->lock);
+	ssize_t rc = eng_view(m, ino, &v);
+	if (rc)
+		goto out;
+	if (v.d.obj_type == HAMMER_OBJTYPE_DIRECTORY) {
+		rc = -EISDIR;
+		goto out;
+	}
+	if (v.d.obj_type != HAMMER_OBJTYPE_REGFILE &&
+	    v.d.obj_type != HAMMER_OBJTYPE_DBFILE) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (off >= v.d.size) {
+		rc = 0;
+		goto out;
+	}
+	if (len > v.d.size - off)
+		len = (size_t)(v.d.size - off);
+	if (len > (size_t)SSIZE_MAX)
+		len = (size_t)SSIZE_MAX;
+	rc = read_range(m, v.obj, v.pfs_loc, v.asof, off, buf, len);
+	if (!rc)
+		rc = (ssize_t)len;
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/* ---------------------------------------------------------- writing */
+
+#define COLLECT_MAX 256
+
+struct collect_ctx {
+	uint64_t beg, end;		/* records overlapping [beg, end) */
+	struct hammer_btree_leaf_elm el[COLLECT_MAX];
+	int n;
+};
+
+static int collect_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
+{
+	struct collect_ctx *c = vctx;
+	uint64_t rend = (uint64_t)el->base.key;
+	uint64_t rbeg = rend - (uint64_t)(el->data_len > 0 ? el->data_len : 0);
+	if (rbeg >= c->end)
+		return 1;
+	if (rend > c->beg)
+		c->el[c->n++] = *el;
+	return c->n == COLLECT_MAX;
+}
+
+/* Live DATA records overlapping [beg, end), at most COLLECT_MAX. */
+static int collect(struct hammer_mount *m, struct hammer_inode *ip,
+		   uint64_t beg, uint64_t end, struct collect_ctx *c)
+{
+	c->beg = beg;
+	c->end = end;
+	c->n = 0;
+	uint64_t kend = end + BLK_LARGE;
+	if (kend > (uint64_t)INT64_MAX)
+		kend = (uint64_t)INT64_MAX;
+	return rec_scan(m, ip->pfs_loc | HAMMER_LOCALIZE_MISC, ip->obj_id,
+			HAMMER_RECTYPE_DATA, HAMMER_RECTYPE_DATA, (int64_t)beg + 1,
+			(int64_t)kend, ASOF_LIVE, collect_visit, c);
+}
+
+static int nohist(const struct hammer_inode *ip)
+{
+	return (ip->d.uflags & (HAMMER_UF_NOHISTORY | HAMMER_SF_NOHISTORY)) != 0;
+}
+
+/* Replace whatever covers [base, base + len) by one record holding data. */
+static int store_block(struct hammer_mount *m, struct hammer_inode *ip,
+		       uint64_t base, const void *data, size_t len)
+{
+	struct collect_ctx *c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	int rc = collect(m, ip, base, base + len, c);
+	if (rc)
+		goto out;
+	/* same cycle, same shape: overwrite in place */
+	if (c->n == 1 && c->el[0].base.create_tid == m->cycle_tid &&
+	    (uint64_t)c->el[0].base.key == base + len &&
+	    (size_t)c->el[0].data_len == len) {
+		rc = rec_rewrite(m, &c->el[0], data, len);
+		goto out;
+	}
+	struct hammer_btree_leaf_elm nw;
+	rc = rec_prepare(m, ip->pfs_loc | HAMMER_LOCALIZE_MISC, ip->obj_id,
+			 HAMMER_RECTYPE_DATA, (int64_t)(base + len), ip->d.obj_type,
+			 data, len, &nw);
+	if (rc)
+		goto out;
+	for (;;) {
+		for (int i = 0; i < c->n && !rc; i++)
+			rc = rec_remove(m, &c->el[i], nohist(ip));
+		if (rc || c->n < COLLECT_MAX)
+			break;
+		rc = collect(m, ip, base, base + len, c);
+	}
+	if (!rc)
+		rc = rec_commit(m, &nw);
+	if (rc)
+		m->broken = 1;
+out:
+	free(c);
+	return rc;
+}
+
+static int write_locked(struct hammer_mount *m, struct hammer_inode *ip,
+			uint64_t off, const uint8_t *src, size_t len,
+			size_t *done)
+{
+	uint8_t *blk = malloc(BLK_LARGE);
+	if (!blk)
+		return -ENOMEM;
+	int rc = 0;
+	*done = 0;
+	while (*done < len) {
+		rc = eng_begin(m);
+		if (rc)
+			break;
+		uint64_t pos = off + *done;
+		uint64_t base = blk_base(pos);
+		uint64_t bsz = blk_size(pos);
+		size_t n = (size_t)(base + bsz - pos);
+		if (n > len - *done)
+			n = len - *done;
+		uint64_t newsize = ip->d.size > pos + n ? ip->d.size : pos + n;
+		size_t rl = rec_len(base, newsize);
+		/* old contents of the block, up to the old EOF */
+		memset(blk, 0, rl);
+		if (!(pos == base && n >= rl) && base < ip->d.size) {
+			uint64_t keep = ip->d.size - base;
+			if (keep > rl)
+				keep = rl;
+			rc = read_range(m, ip->obj_id, ip->pfs_loc, ASOF_LIVE, base,
+					blk, (size_t)keep);
+			if (rc)
+				break;
+		}
+		memcpy(blk + (pos - base), src + *done, n);
+		rc = store_block(m, ip, base, blk, rl);
+		if (rc)
+			break;
+		ip->d.size = newsize;
+		*done += n;
+		ino_dirty(m, ip, INO_DIRTY);
+	}
+	free(blk);
+	return rc;
+}
+
+ssize_t hammer_write(struct hammer_mount *m, hammer_ino_t ino, uint64_t off,
+		     const void *buf, size_t len)
+{
+	struct eng_view v;
+	pthread_mutex_lock(&m->lock);
+	ssize_t rc = eng_view(m, ino, &v);
+	if (rc)
+		goto out;
+	if (!v.ip) {
+		rc = -EROFS;
+		goto out;
+	}
+	if (v.d.obj_type == HAMMER_OBJTYPE_DIRECTORY) {
+		rc = -EISDIR;
+		goto out;
+	}
+	if (v.d.obj_type != HAMMER_OBJTYPE_REGFILE) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (off > HAMMER_FILE_MAX || len > HAMMER_FILE_MAX - off) {
+		rc = -EFBIG;
+		goto out;
+	}
+	if (len > (size_t)SSIZE_MAX)
+		len = (size_t)SSIZE_MAX;
+	if (len == 0) {
+		rc = 0;
+		goto out;
+	}
+	size_t done = 0;
+	v.ip->opens++;		/* pinned: flushes inside the loop trim the cache */
+	rc = write_locked(m, v.ip, off, buf, len, &done);
+	v.ip->opens--;
+	if (done) {
+		uint64_t now = eng_now(m);
+		v.ip->d.mtime = v.ip->d.ctime = now;
+		ino_dirty(m, v.ip, INO_DIRTY);
+	}
+	if (done)
+		rc = (ssize_t)done;	/* a short write reports what landed */
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+/* ---------------------------------------------------------- truncation */
+
+int file_truncate(struct hammer_mount *m, struct hammer_inode *ip, uint64_t size)
+{
+	if (size >= ip->d.size) {
+		ip->d.size = size;	/* holes need no records */
+		return 0;
+	}
+	struct collect_ctx *c = malloc(sizeof(*c));
+	uint8_t *blk = malloc(BLK_LARGE);
+	int rc = (!c || !blk) ? -ENOMEM : 0;
+	/* the block holding the new EOF keeps its head, zero tail */
+	uint64_t base = blk_base(size);
+	size_t rl = size ? rec_len(base, size) : 0;
+	if (!rc && size > base) {
+		memset(blk, 0, rl);
+		rc = read_range(m, ip->obj_id, ip->pfs_loc, ASOF_LIVE, base, blk,
+				(size_t)(size - base));
+	}
+	/* everything from the new EOF on goes */
+	while (!rc) {
+		rc = collect(m, ip, size, (uint64_t)INT64_MAX, c);
+		if (rc || c->n == 0)
+			break;
+		for (int i = 0; i < c->n && !rc; i++)
+			rc = rec_remove(m, &c->el[i], nohist(ip));
+	}
+	if (!rc && size > base)
+		rc = store_block(m, ip, base, blk, rl);
+	if (!rc)
+		ip->d.size = size;
+	free(c);
+	free(blk);
+	return rc;
+}
+
+struct all_ctx {
+	struct hammer_btree_leaf_elm el[COLLECT_MAX];
+	int n;
+};
+
+static int all_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
+{
+	struct all_ctx *a = vctx;
+	a->el[a->n++] = *el;
+	return a->n == COLLECT_MAX;
+}
+
+/* Remove every live record of the object in MISC space (data, FIX, ...). */
+int file_remove_all(struct hammer_mount *m, struct hammer_inode *ip)
+{
+	struct all_ctx *a = malloc(sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	int rc = 0;
+	for (;;) {
+		a->n = 0;
+		rc = rec_scan(m, ip->pfs_loc | HAMMER_LOCALIZE_MISC, ip->obj_id, 0,
+			      0xFFFF, INT64_MIN, INT64_MAX, ASOF_LIVE, all_visit, a);
+		if (rc || a->n == 0)
+			break;
+		for (int i = 0; i < a->n && !rc; i++)
+			rc = rec_remove(m, &a->el[i], nohist(ip));
+		if (rc)
+			break;
+	}
+	free(a);
+	return rc;
+}

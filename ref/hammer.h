@@ -1,0 +1,248 @@
+/*
+ * hammer.h - the engine API every front end uses (FUSE, the hammer command,
+ * the crash loop, tests).
+ *
+ * A mount is a volume set opened read-only or read-write.  Objects are named
+ * by a 64-bit handle, hammer_ino_t:
+ *   - for the live file system the handle is the object id (obj_id), which
+ *     is also the inode number reported by getattr; the root is 1;
+ *   - an object seen "as of" a transaction id (through a `name@@0x<tid>`
+ *     lookup, or any lookup below such a directory) gets a handle with bit
+ *     63 set, allocated by the engine and stable for the life of the mount;
+ *     getattr still reports its obj_id as the inode number.
+ * Handles stay valid until unmount (as-of handles are never recycled during
+ * a mount; live handles are object ids and need no bookkeeping).
+ *
+ * Names are byte strings with a length (no NUL needed), 1..255 bytes, no
+ * '/' and no NUL byte inside; "." and ".." are resolved by lookup but
+ * cannot be created or removed.  A name of the form `x@@0x<16 hex>`,
+ * `x@@-1`, `@@0x<16 hex>` (optionally with `:NNNNN`) is an as-of lookup
+ * (ref/asof.h, the one parser every front end shares); such names can never
+ * be created.
+ *
+ * Concurrency: every call takes the mount lock; any number of threads may
+ * call in.  The background flusher (hammer_flusher_start) takes the same
+ * lock.  Calls are atomic with respect to flushes: a flush never observes
+ * half of a rename.
+ *
+ * Durability: changes are kept in memory (dirty buffers and inodes) until a
+ * flush cycle writes them in DragonFly's order (data, UNDO/REDO + barrier,
+ * volume header, meta-data).  hammer_sync runs two cycles and a barrier, so
+ * everything before it survives any crash.  hammer_fsync follows the mount's
+ * fsync_mode.
+ *
+ * Errors are negative POSIX errno values.  -EUCLEAN means corruption was
+ * found; hammer_mount_error() then describes it (what and where).
+ * Nothing here prints or exits.
+ */
+#ifndef HAMMER_HAMMER_H
+#define HAMMER_HAMMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bdev.h"
+#include "error.h"
+#include "ondisk.h"
+
+typedef uint64_t hammer_ino_t;
+
+#define HAMMER_ROOT_INO		((hammer_ino_t)1)
+#define HAMMER_INO_ASOF_BIT	(1ULL << 63)
+#define HAMMER_NAME_MAX		255
+#define HAMMER_SYMLINK_MAX	1023		/* longest symlink target we write */
+
+struct hammer_mount;
+
+struct hammer_mount_opts {
+	int readonly;
+	int nohistory;			/* remove old records physically */
+	int fsync_mode;			/* 0..4, as vfs.hammer.fsync_mode; default 3 */
+	int skip_redo;			/* 0..2, as vfs.hammer.skip_redo */
+	uint64_t cache_bytes;		/* buffer cache limit; 0 = default */
+	uint64_t dirty_limit;		/* dirty bytes that trigger a flush; 0 = 1/4 cache */
+	hammer_tid_t asof;		/* 0 = live; else mount read-only as of this TID */
+	/*
+	 * Clock in microseconds since the epoch; NULL = the real clock.  Tests
+	 * pass a deterministic one.
+	 */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
+};
+
+void hammer_mount_opts_init(struct hammer_mount_opts *o);
+
+/*
+ * Mount "dev[:dev...]" (or already opened block devices, whose ownership
+ * passes to the mount even on failure).  Runs stage 1 recovery, and stage 2
+ * (REDO) on read-write mounts.  On failure *err names the problem.
+ */
+int hammer_mount(const char *spec, const struct hammer_mount_opts *o,
+		 struct hammer_mount **out, struct hammer_err *err);
+int hammer_mount_bdevs(struct hammer_bdev **bds, int n,
+		       const struct hammer_mount_opts *o,
+		       struct hammer_mount **out, struct hammer_err *err);
+/* Flush everything (read-write), release everything.  Returns the flush error. */
+int hammer_unmount(struct hammer_mount *m);
+/* The first error recorded on this mount (for messages). */
+const struct hammer_err *hammer_mount_error(const struct hammer_mount *m);
+
+/* ---------------------------------------------------------- attributes */
+
+struct hammer_attr {
+	hammer_ino_t ino;		/* the handle */
+	uint64_t obj_id;		/* the inode number to report */
+	uint32_t mode;			/* S_IFxxx | permission bits */
+	uint64_t nlink;
+	uint32_t uid, gid;
+	uint64_t rdev;			/* makedev(rmajor, rminor) */
+	uint64_t size;
+	uint64_t blocks;		/* 512-byte units allocated */
+	uint64_t atime, mtime, ctime;	/* microseconds since the epoch */
+	uint32_t uflags;		/* chflags bits (HAMMER_UF_*) */
+	hammer_tid_t create_tid;	/* of the inode record */
+	hammer_tid_t asof;		/* 0 for live objects */
+};
+
+#define HAMMER_UF_NODUMP	0x00000001u
+#define HAMMER_UF_NOHISTORY	0x00000040u
+#define HAMMER_SF_NOHISTORY	0x00400000u
+
+/* setattr mask */
+#define HAMMER_SET_MODE		0x01u
+#define HAMMER_SET_UID		0x02u
+#define HAMMER_SET_GID		0x04u
+#define HAMMER_SET_SIZE		0x08u
+#define HAMMER_SET_ATIME	0x10u
+#define HAMMER_SET_MTIME	0x20u
+#define HAMMER_SET_CTIME	0x40u
+#define HAMMER_SET_UFLAGS	0x80u
+
+int hammer_getattr(struct hammer_mount *m, hammer_ino_t ino,
+		   struct hammer_attr *a);
+/* Applies the fields selected by `mask`; *a is refreshed on success. */
+int hammer_setattr(struct hammer_mount *m, hammer_ino_t ino,
+		   struct hammer_attr *a, unsigned mask);
+
+/* ---------------------------------------------------------- namespace */
+
+int hammer_lookup(struct hammer_mount *m, hammer_ino_t dir, const char *name,
+		  size_t len, struct hammer_attr *a);
+/*
+ * Create a non-directory: mode carries the type (S_IFREG, S_IFIFO,
+ * S_IFSOCK, S_IFCHR, S_IFBLK) and permission bits.
+ */
+int hammer_mknod(struct hammer_mount *m, hammer_ino_t dir, const char *name,
+		 size_t len, uint32_t mode, uint64_t rdev, uint32_t uid,
+		 uint32_t gid, struct hammer_attr *a);
+int hammer_mkdir(struct hammer_mount *m, hammer_ino_t dir, const char *name,
+		 size_t len, uint32_t mode, uint32_t uid, uint32_t gid,
+		 struct hammer_attr *a);
+int hammer_symlink(struct hammer_mount *m, hammer_ino_t dir, const char *name,
+		   size_t len, const char *target, size_t tlen, uint32_t uid,
+		   uint32_t gid, struct hammer_attr *a);
+/* Returns the target length (may exceed size; the copy is truncated). */
+int hammer_readlink(struct hammer_mount *m, hammer_ino_t ino, char *buf,
+		    size_t size);
+int hammer_unlink(struct hammer_mount *m, hammer_ino_t dir, const char *name,
+		  size_t len);
+int hammer_rmdir(struct hammer_mount *m, hammer_ino_t dir, const char *name,
+		 size_t len);
+/* a: the linked object's refreshed attributes (nlink). */
+int hammer_link(struct hammer_mount *m, hammer_ino_t ino, hammer_ino_t dir,
+		const char *name, size_t len, struct hammer_attr *a);
+
+#define HAMMER_RENAME_NOREPLACE	0x1u
+#define HAMMER_RENAME_EXCHANGE	0x2u
+/*
+ * Atomic rename; replaces an existing target (a directory only by an empty
+ * directory), refuses to move a directory into itself (-EINVAL).
+ * HAMMER_RENAME_EXCHANGE swaps two existing names atomically.
+ */
+int hammer_rename(struct hammer_mount *m, hammer_ino_t sdir, const char *sname,
+		  size_t slen, hammer_ino_t ddir, const char *dname,
+		  size_t dlen, unsigned flags);
+
+/*
+ * readdir: calls fn for each entry from `cookie` on ("." is cookie 0, ".."
+ * cookie 1, others the directory record key), passing the cookie of the
+ * next entry; fn returns non-zero to stop.  Returns 0 or a negative errno.
+ * Cookies stay valid across changes to the directory.
+ */
+typedef int (*hammer_readdir_fn)(void *ctx, const char *name, size_t len,
+				 hammer_ino_t ino, uint32_t dtype,
+				 uint64_t next_cookie);
+int hammer_readdir(struct hammer_mount *m, hammer_ino_t dir, uint64_t cookie,
+		   hammer_readdir_fn fn, void *ctx);
+
+/* ---------------------------------------------------------- file data */
+
+/* Returns bytes read (short at EOF) or a negative errno. */
+ssize_t hammer_read(struct hammer_mount *m, hammer_ino_t ino, uint64_t off,
+		    void *buf, size_t len);
+/* Returns bytes written or a negative errno (-EFBIG past the format limit). */
+ssize_t hammer_write(struct hammer_mount *m, hammer_ino_t ino, uint64_t off,
+		     const void *buf, size_t len);
+
+/*
+ * Open counts: an unlinked object that is still open keeps its data until
+ * the last release (the front end's open files).
+ */
+int hammer_open(struct hammer_mount *m, hammer_ino_t ino);
+int hammer_release(struct hammer_mount *m, hammer_ino_t ino);
+
+/* ---------------------------------------------------------- durability */
+
+int hammer_fsync(struct hammer_mount *m, hammer_ino_t ino, int datasync);
+int hammer_sync(struct hammer_mount *m);
+/* One flush cycle (final).  The background flusher calls this. */
+int hammer_flush(struct hammer_mount *m);
+/* Background flusher thread: a cycle every interval_ms and when dirty. */
+int hammer_flusher_start(struct hammer_mount *m, unsigned interval_ms);
+void hammer_flusher_stop(struct hammer_mount *m);
+
+/* ---------------------------------------------------------- file system */
+
+struct hammer_statfs {
+	uint64_t bsize;			/* 16384 */
+	uint64_t blocks;		/* total, in bsize units */
+	uint64_t bfree;
+	uint64_t bavail;
+	uint64_t files;			/* live inodes */
+	uint64_t ffree;
+	uint32_t namemax;
+};
+int hammer_statfs(struct hammer_mount *m, struct hammer_statfs *st);
+
+struct hammer_mount_info {
+	unsigned version;		/* on-disk version */
+	int nvolumes;
+	int readonly;
+	hammer_tid_t next_tid;		/* the TID allocator */
+	hammer_tid_t flush_tid;		/* last TID made durable by a flush */
+	uint64_t flush_cycles;
+	uint64_t dirty_bytes;
+	char label[64];
+	hammer_uuid_t fsid;
+};
+int hammer_mount_info(struct hammer_mount *m, struct hammer_mount_info *mi);
+
+/*
+ * Run the full checker (ref/fscheck.h) on the mounted file system, as it is
+ * in memory (dirty inodes are synced into the tree first; read-write mounts
+ * only change buffers, nothing is written).  Release r with
+ * hammer_fscheck_report_free().
+ */
+struct hammer_fscheck_report;
+/* flags: HAMMER_FSCK_* of ref/fscheck.h (0: everything). */
+int hammer_check(struct hammer_mount *m, unsigned flags,
+		 struct hammer_fscheck_report *r, struct hammer_err *err);
+
+/*
+ * synctid: flush (two cycles) and return the TID that now names the
+ * durable state, usable in name@@0x<tid> lookups.
+ */
+int hammer_synctid(struct hammer_mount *m, hammer_tid_t *tid);
+
+#endif

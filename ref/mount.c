@@ -1,0 +1,587 @@
+/*
+ * mount.c - mount, unmount, the flusher, TIDs, statfs.
+ *
+ * A flush cycle, in DragonFly's order (format digest section 6):
+ *   1. dirty inodes become INODE record versions (B-tree changes, UNDO);
+ *   2. data buffers are written;
+ *   3. (final) the allocator's blockmaps go into the in-memory header, and
+ *      the header bytes that changed since the last write are logged as
+ *      zone-1 UNDO;
+ *   4. the UNDO/REDO buffers are written, then a barrier;
+ *   5. the header gets the FIFO range (first, P) and vol0_next_tid, and is
+ *      written;
+ *   6. the meta-data buffers are written (no barrier: the next cycle's
+ *      step 4 is it);
+ *   7. (final) first := P in memory, duplicate-UNDO memory cleared, the
+ *      allocator may release big-blocks freed two cycles ago.
+ * first := P reaches the disk only with the next cycle's header, so a
+ * durable sync is two cycles and a barrier (eng_sync_locked).
+ *
+ * Any failure inside a cycle, or in the middle of a call that changes
+ * several records, marks the mount broken: further changes are refused with
+ * -EIO and unmount writes nothing, so the disk keeps the last whole cycle
+ * (which recovery restores).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "engine.h"
+#include "crc.h"
+#include "fscheck.h"
+
+void hammer_mount_opts_init(struct hammer_mount_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fsync_mode = 3;
+}
+
+uint64_t eng_now(struct hammer_mount *m)
+{
+	if (m->o.clock)
+		return m->o.clock(m->o.clock_ctx);
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+}
+
+hammer_tid_t eng_alloc_tid(struct hammer_mount *m)
+{
+	return m->next_tid++;
+}
+
+/* Remember the first error for hammer_mount_error(); pass rc through. */
+int eng_err(struct hammer_mount *m, int rc, struct hammer_err *e)
+{
+	if (rc < 0 && m->err.code == 0) {
+		if (e && e->code)
+			m->err = *e;
+		else
+			m->err.code = rc;
+	}
+	return rc;
+}
+
+/* UNDO hook: old bytes of a meta-data buffer, before they change. */
+static int undo_hook(void *ctx, hammer_off_t zone2, const void *old, size_t len)
+{
+	struct hammer_mount *m = ctx;
+	if (!m->hook_enabled)
+		return 0;
+	struct hammer_err e = { 0 };
+	int rc = hammer_undo_log(m->undo, zone2, old, len, &e);
+	return eng_err(m, rc, &e);
+}
+
+static uint64_t dirty_bytes(struct hammer_mount *m)
+{
+	struct hammer_bufcache_stats st;
+	hammer_bufcache_stats(m->bc, &st);
+	uint64_t n = 0;
+	for (int k = 0; k < HAMMER_BUF_KINDS; k++)
+		n += st.dirty_bytes[k];
+	return n;
+}
+
+/*
+ * Log the header bytes that differ from the last written copy, except what
+ * the flusher sets without UNDO (the FIFO range, vol0_next_tid, vol_crc).
+ */
+static int log_header(struct hammer_mount *m)
+{
+	static uint8_t a[HAMMER_BUFSIZE], b[HAMMER_BUFSIZE];
+	struct hammer_volume_ondisk cur = *hammer_volset_root(m->vs);
+	struct hammer_volume_ondisk old = m->hdr_disk;
+	/* neutralise the fields written without UNDO */
+	cur.vol0_blockmap[HAMMER_ZONE_UNDO_INDEX] =
+		old.vol0_blockmap[HAMMER_ZONE_UNDO_INDEX];
+	cur.vol0_next_tid = old.vol0_next_tid;
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	hammer_volume_header_encode(&old, a);
+	hammer_volume_header_encode(&cur, b);
+	size_t crcoff = offsetof(struct hammer_volume_ondisk, vol_crc);
+	size_t n = sizeof(struct hammer_volume_ondisk);
+	size_t i = 0;
+#define DIFFERS(k) (a[k] != b[k] && ((k) < crcoff || (k) >= crcoff + 4))
+	while (i < n) {
+		if (!DIFFERS(i)) {
+			i++;
+			continue;
+		}
+		/* one record per run, bridging gaps of up to 16 equal bytes */
+		size_t last = i;
+		for (size_t j = i + 1; j < n && j - last <= 16; j++)
+			if (DIFFERS(j))
+				last = j;
+		struct hammer_err e = { 0 };
+		hammer_off_t z1 = hammer_encode(HAMMER_ZONE_RAW_VOLUME_INDEX,
+						HAMMER_ROOT_VOLNO, i);
+		int rc = hammer_undo_log(m->undo, z1, a + i, last + 1 - i, &e);
+		if (rc)
+			return eng_err(m, rc, &e);
+		i = last + 1;
+	}
+#undef DIFFERS
+	return 0;
+}
+
+int eng_flush_locked(struct hammer_mount *m, int final)
+{
+	struct hammer_err e = { 0 };
+	int rc = 0;
+	if (m->readonly || m->broken)
+		return m->broken ? -EIO : 0;
+	m->in_flush = 1;
+	/* 1. inodes */
+	while (m->dirty && !rc) {
+		struct hammer_inode *ip = m->dirty;
+		m->dirty = ip->dnext;
+		ip->on_dirty = 0;
+		ip->dnext = NULL;
+		rc = ino_sync(m, ip);
+	}
+	/* 2. data */
+	if (!rc)
+		rc = hammer_bufcache_flush_kind(m->bc, HAMMER_BUF_DATA, &e);
+	/* 3. blockmaps and header UNDO */
+	struct hammer_volume_ondisk *hdr = hammer_volset_root(m->vs);
+	if (!rc && final) {
+		hammer_blockmap_store(m->bm);
+		rc = log_header(m);
+	}
+	/* 4. the FIFO, then a barrier */
+	hammer_off_t P = hammer_undo_append_point(m->undo);
+	if (!rc)
+		rc = hammer_bufcache_flush_kind(m->bc, HAMMER_BUF_UNDO, &e);
+	if (!rc)
+		rc = hammer_volset_flush(m->vs);
+	if (!rc)
+		hammer_undo_seal(m->undo);
+	/* 5. the volume header */
+	if (!rc) {
+		struct hammer_blockmap *z3 =
+			&hdr->vol0_blockmap[HAMMER_ZONE_UNDO_INDEX];
+		z3->first_offset = hammer_undo_first(m->undo);
+		z3->next_offset = P;
+		z3->entry_crc = hammer_blockmap_entry_crc(m->version, z3);
+		hammer_blockmap_set_entry(m->bm, HAMMER_ZONE_UNDO_INDEX, z3);
+		if (hdr->vol0_next_tid < m->next_tid)
+			hdr->vol0_next_tid = m->next_tid;
+		rc = hammer_volset_write_header(m->vs, HAMMER_ROOT_VOLNO, &e);
+	}
+	/* 6. meta-data */
+	if (!rc)
+		rc = hammer_bufcache_flush_kind(m->bc, HAMMER_BUF_META, &e);
+	m->in_flush = 0;
+	if (rc) {
+		m->broken = 1;
+		return eng_err(m, rc, &e);
+	}
+	m->hdr_disk = *hdr;
+	m->cycles++;
+	/* 7. the cycle is over */
+	if (final) {
+		hammer_undo_set_first(m->undo, P);
+		hammer_undo_cycle_end(m->undo);
+		if (m->cycle_tid)
+			m->flush_tid = m->cycle_tid;
+		m->cycle_tid = 0;
+		uint64_t done = hammer_blockmap_seq(m->bm);
+		hammer_blockmap_advance(m->bm, done);
+		ino_cache_trim(m);
+	}
+	return 0;
+}
+
+int eng_sync_locked(struct hammer_mount *m)
+{
+	if (m->readonly)
+		return 0;
+	if (m->broken)
+		return -EIO;
+	int rc = eng_flush_locked(m, 1);
+	if (!rc)
+		rc = eng_flush_locked(m, 1);
+	if (!rc) {
+		rc = hammer_volset_flush(m->vs);
+		if (rc) {
+			m->broken = 1;
+			eng_err(m, rc, NULL);
+		}
+	}
+	if (!rc)
+		m->synced = 1;
+	return rc;
+}
+
+/* Flush before a change when memory or the FIFO is getting full. */
+int eng_maybe_flush(struct hammer_mount *m)
+{
+	uint64_t fifo = hammer_undo_size(m->undo);
+	if (hammer_undo_free_bytes(m->undo) < fifo / 2)
+		return eng_sync_locked(m);	/* two cycles free the FIFO */
+	if (dirty_bytes(m) > m->o.dirty_limit)
+		return eng_flush_locked(m, 1);
+	return 0;
+}
+
+int eng_begin(struct hammer_mount *m)
+{
+	if (m->readonly)
+		return -EROFS;
+	if (m->broken)
+		return -EIO;
+	int rc = eng_maybe_flush(m);
+	if (rc)
+		return rc;
+	if (!m->cycle_tid)
+		m->cycle_tid = eng_alloc_tid(m);
+	m->synced = 0;
+	return 0;
+}
+
+/* ---------------------------------------------------------- mount */
+
+static hammer_tid_t tid_floor(struct hammer_mount *m)
+{
+	/* strictly above vol0_next_tid and every TID in the tree */
+	hammer_tid_t t = hammer_volset_root(m->vs)->vol0_next_tid;
+	struct hammer_node *n;
+	struct hammer_err e = { 0 };
+	if (m->io.ops->get(m->io.ctx, m->tree.root, &n, NULL, &e) == 0) {
+		if (n->ondisk->mirror_tid > t)
+			t = n->ondisk->mirror_tid;
+		if (n->ondisk->type == HAMMER_BTREE_TYPE_LEAF) {
+			for (int i = 0; i < n->ondisk->count; i++) {
+				const struct hammer_base_elm *b =
+					&n->ondisk->elms[i].leaf.base;
+				if (b->create_tid > t)
+					t = b->create_tid;
+				if (b->delete_tid > t)
+					t = b->delete_tid;
+			}
+		}
+		m->io.ops->put(m->io.ctx, n);
+	}
+	return t + 1;
+}
+
+static void mount_free(struct hammer_mount *m)
+{
+	ino_cache_free(m);
+	free(m->asofs);
+	if (m->undo)
+		hammer_undo_close(m->undo);
+	if (m->bio)
+		hammer_btree_bufio_close(m->bio);
+	if (m->bm)
+		hammer_blockmap_close(m->bm);
+	if (m->bc)
+		hammer_bufcache_close(m->bc);
+	if (m->vs)
+		hammer_volset_close(m->vs);
+	pthread_cond_destroy(&m->flusher_cv);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static int mount_common(struct hammer_mount *m, struct hammer_err *err)
+{
+	int rc;
+	struct hammer_recover_info ri;
+
+	m->version = m->vs->version;
+	uint64_t cache = m->o.cache_bytes ? m->o.cache_bytes
+					  : HAMMER_BUFCACHE_DEFAULT;
+	if (cache < HAMMER_BUFCACHE_MIN)
+		cache = HAMMER_BUFCACHE_MIN;
+	m->o.cache_bytes = cache;
+	if (!m->o.dirty_limit)
+		m->o.dirty_limit = cache / 4;
+	if (m->o.dirty_limit > cache / 2)
+		m->o.dirty_limit = cache / 2;
+	rc = hammer_bufcache_open(m->vs, cache, &m->bc);
+	if (rc)
+		return HAMMER_ERR(err, rc, ~0ULL, "cannot set up the buffer cache");
+	rc = hammer_recover_stage1(m->vs, m->bc, &ri, err);
+	if (rc)
+		return rc;
+	rc = hammer_blockmap_open(m->vs, m->bc, &m->bm, err);
+	if (rc)
+		return rc;
+	rc = hammer_btree_bufio_open(m->vs, m->bc, m->bm, &m->bio, &m->io);
+	if (rc)
+		return HAMMER_ERR(err, rc, ~0ULL, "cannot set up B-tree I/O");
+	hammer_btree_open(&m->tree, &m->io, hammer_volset_root(m->vs)->vol0_btree_root);
+	if (!hammer_btree_off_ok(m->tree.root))
+		return HAMMER_CORRUPT(err, m->tree.root,
+				      "vol0_btree_root %016llx is not a B-tree node address",
+				      (unsigned long long)m->tree.root);
+	m->next_tid = tid_floor(m);
+	m->synced = 1;		/* nothing to write until the first change */
+	m->hdr_disk = *hammer_volset_root(m->vs);
+	if (!m->readonly) {
+		rc = hammer_undo_open(m->vs, m->bc, &m->undo, err);
+		if (rc)
+			return rc;
+		struct hammer_buffer_hooks h = { undo_hook, m };
+		hammer_bufcache_set_hooks(m->bc, &h);
+		m->hook_enabled = 1;
+	}
+	/* the root directory must be there */
+	struct hammer_inode_data d;
+	rc = ino_load(m, 1, 0, m->o.asof ? m->o.asof : ASOF_LIVE, &d, NULL);
+	if (rc == -ENOENT)
+		return HAMMER_CORRUPT(err, m->tree.root,
+				      "no root directory inode (object 1)");
+	if (rc)
+		return m->err.code ? (*err = m->err, rc) : HAMMER_ERR(err, rc, ~0ULL,
+				"cannot read the root directory inode");
+	if (d.obj_type != HAMMER_OBJTYPE_DIRECTORY)
+		return HAMMER_CORRUPT(err, ~0ULL, "object 1 is not a directory");
+	return 0;
+}
+
+static int mount_alloc(const struct hammer_mount_opts *o, struct hammer_mount **mp)
+{
+	struct hammer_mount *m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	if (o)
+		m->o = *o;
+	else
+		hammer_mount_opts_init(&m->o);
+	if (m->o.fsync_mode < 0 || m->o.fsync_mode > 4 || m->o.skip_redo < 0 ||
+	    m->o.skip_redo > 2) {
+		free(m);
+		return -EINVAL;
+	}
+	if (m->o.asof)
+		m->o.readonly = 1;
+	m->readonly = m->o.readonly;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->flusher_cv, NULL);
+	*mp = m;
+	return 0;
+}
+
+int hammer_mount(const char *spec, const struct hammer_mount_opts *o,
+		 struct hammer_mount **out, struct hammer_err *err)
+{
+	struct hammer_mount *m;
+	*out = NULL;
+	int rc = mount_alloc(o, &m);
+	if (rc)
+		return HAMMER_ERR(err, rc, ~0ULL, "bad mount options");
+	rc = hammer_volset_open(spec, m->readonly ? HAMMER_VOLSET_RDONLY : 0,
+				&m->vs, err);
+	if (!rc)
+		rc = mount_common(m, err);
+	if (rc) {
+		mount_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+int hammer_mount_bdevs(struct hammer_bdev **bds, int n,
+		       const struct hammer_mount_opts *o,
+		       struct hammer_mount **out, struct hammer_err *err)
+{
+	struct hammer_mount *m;
+	*out = NULL;
+	int rc = mount_alloc(o, &m);
+	if (rc) {
+		for (int i = 0; i < n; i++)
+			hammer_bdev_close(bds[i]);
+		return HAMMER_ERR(err, rc, ~0ULL, "bad mount options");
+	}
+	rc = hammer_volset_open_bdevs(bds, n, m->readonly ? HAMMER_VOLSET_RDONLY : 0,
+				      &m->vs, err);
+	if (!rc)
+		rc = mount_common(m, err);
+	if (rc) {
+		mount_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+int hammer_unmount(struct hammer_mount *m)
+{
+	if (!m)
+		return 0;
+	hammer_flusher_stop(m);
+	pthread_mutex_lock(&m->lock);
+	int rc = 0;
+	if (!m->readonly && !m->broken) {
+		/* unlinked files still open go now */
+		rc = ino_release_all(m);
+		if (!rc && !(m->synced && !m->dirty && !m->cycle_tid))
+			rc = eng_sync_locked(m);
+	} else if (m->broken) {
+		rc = -EIO;
+	}
+	pthread_mutex_unlock(&m->lock);
+	mount_free(m);
+	return rc;
+}
+
+const struct hammer_err *hammer_mount_error(const struct hammer_mount *m)
+{
+	return &m->err;
+}
+
+/* ---------------------------------------------------------- sync */
+
+int hammer_flush(struct hammer_mount *m)
+{
+	pthread_mutex_lock(&m->lock);
+	int rc = eng_flush_locked(m, 1);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+int hammer_sync(struct hammer_mount *m)
+{
+	pthread_mutex_lock(&m->lock);
+	int rc = eng_sync_locked(m);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+int hammer_fsync(struct hammer_mount *m, hammer_ino_t ino, int datasync)
+{
+	(void)datasync;
+	struct hammer_attr a;
+	int rc = hammer_getattr(m, ino, &a);
+	if (rc)
+		return rc;
+	if (m->o.fsync_mode == 4 || m->readonly || a.asof)
+		return 0;
+	return hammer_sync(m);
+}
+
+int hammer_synctid(struct hammer_mount *m, hammer_tid_t *tid)
+{
+	pthread_mutex_lock(&m->lock);
+	int rc = 0;
+	if (!m->readonly) {
+		if (!m->broken && !m->cycle_tid)
+			m->cycle_tid = eng_alloc_tid(m);
+		rc = eng_sync_locked(m);
+	}
+	*tid = m->readonly ? (m->o.asof ? m->o.asof : m->next_tid - 1)
+			   : m->flush_tid;
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+static void *flusher_main(void *arg)
+{
+	struct hammer_mount *m = arg;
+	pthread_mutex_lock(&m->lock);
+	while (!m->flusher_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)m->flusher_ms * 1000000u;
+		ts.tv_sec += (time_t)(ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		pthread_cond_timedwait(&m->flusher_cv, &m->lock, &ts);
+		if (m->flusher_stop)
+			break;
+		if (m->cycle_tid || m->dirty)
+			eng_flush_locked(m, 1);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+int hammer_flusher_start(struct hammer_mount *m, unsigned interval_ms)
+{
+	if (m->readonly)
+		return 0;
+	if (m->flusher_running)
+		return -EBUSY;
+	m->flusher_ms = interval_ms ? interval_ms : 30000;
+	m->flusher_stop = 0;
+	if (pthread_create(&m->flusher, NULL, flusher_main, m))
+		return -EAGAIN;
+	m->flusher_running = 1;
+	return 0;
+}
+
+void hammer_flusher_stop(struct hammer_mount *m)
+{
+	if (!m->flusher_running)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->flusher_stop = 1;
+	pthread_cond_broadcast(&m->flusher_cv);
+	pthread_mutex_unlock(&m->lock);
+	pthread_join(m->flusher, NULL);
+	m->flusher_running = 0;
+}
+
+/* ---------------------------------------------------------- info */
+
+int hammer_check(struct hammer_mount *m, unsigned flags,
+		 struct hammer_fscheck_report *r, struct hammer_err *err)
+{
+	struct hammer_fscheck_opts fo;
+	hammer_fscheck_opts_init(&fo);
+	fo.flags = flags;
+	pthread_mutex_lock(&m->lock);
+	int rc = 0;
+	while (m->dirty && !rc && !m->readonly && !m->broken) {
+		struct hammer_inode *ip = m->dirty;
+		m->dirty = ip->dnext;
+		ip->on_dirty = 0;
+		ip->dnext = NULL;
+		rc = ino_sync(m, ip);
+	}
+	if (!rc)
+		rc = hammer_fscheck(m->vs, m->bc, &fo, r, err);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+int hammer_statfs(struct hammer_mount *m, struct hammer_statfs *st)
+{
+	pthread_mutex_lock(&m->lock);
+	const struct hammer_volume_ondisk *h = hammer_volset_root(m->vs);
+	uint64_t per = HAMMER_BIGBLOCK_SIZE / HAMMER_BUFSIZE;
+	memset(st, 0, sizeof(*st));
+	st->bsize = HAMMER_BUFSIZE;
+	st->blocks = (uint64_t)h->vol0_stat_bigblocks * per;
+	st->bfree = (uint64_t)h->vol0_stat_freebigblocks * per;
+	st->bavail = st->bfree;
+	st->files = (uint64_t)h->vol0_stat_inodes;
+	st->ffree = st->bfree;	/* inodes are not preallocated */
+	st->namemax = HAMMER_NAME_MAX;
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+int hammer_mount_info(struct hammer_mount *m, struct hammer_mount_info *mi)
+{
+	pthread_mutex_lock(&m->lock);
+	const struct hammer_volume_ondisk *h = hammer_volset_root(m->vs);
+	memset(mi, 0, sizeof(*mi));
+	mi->version = m->version;
+	mi->nvolumes = m->vs->count;
+	mi->readonly = m->readonly;
+	mi->next_tid = m->next_tid;
+	mi->flush_tid = m->flush_tid;
+	mi->flush_cycles = m->cycles;
+	mi->dirty_bytes = dirty_bytes(m);
+	memcpy(mi->label, h->vol_label, sizeof(mi->label) - 1);
+	mi->fsid = h->vol_fsid;
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}

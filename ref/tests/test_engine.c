@@ -1,0 +1,924 @@
+/*
+ * test_engine.c - the engine API (ref/hammer.h) against a model.
+ *
+ * Images are 1 GB sparse files (newfs with an 8 MB UNDO FIFO, so the FIFO
+ * wraps and flushes are forced).  The model run does random POSIX
+ * operations (create, mkdir, symlink, mknod, write, truncate, unlink,
+ * rmdir, rename, link, read, readdir, getattr) against an in-memory model,
+ * with flushes, syncs and unmount/remount in between; after every remount
+ * the whole tree is compared with the model and the checkers must be clean.
+ * As-of: after some syncs the model is snapshotted with the synctid TID,
+ * and at the end every snapshot must read back exactly through
+ * `name@@0x<tid>` lookups.
+ *
+ * Seeded: a failure prints "seed S op N"; HAMMER_TEST_SEED picks the seed,
+ * HAMMER_TEST_SCALE multiplies the operation count.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ref/fscheck.h"
+#include "ref/hammer.h"
+#include "ref/newfs.h"
+#include "ref/volume.h"
+
+static char img[256];
+static uint64_t fake_now = 1795306471000000ULL;
+
+static uint64_t test_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now += 1000;
+}
+
+static void make_image(uint64_t size)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(img, sizeof(img), "%s/engine-XXXXXX", tmp);
+	int fd = mkstemp(img);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	close(fd);
+	struct hammer_bdev *bd;
+	assert_int_equal(hammer_bdev_file_open(img, 0, &bd, NULL), 0);
+	struct hammer_newfs_opts o;
+	hammer_newfs_opts_init(&o);
+	o.label = "ENGINE";
+	o.force = 1;
+	o.undo_size = 8 << 20;
+	assert_int_equal(hammer_uuid_parse("a381fb52-b407-dc4f-b4be-5c83274d03cb",
+					   &o.fsid), 0);
+	o.ctime_us = 1795306471606999ULL;
+	struct hammer_newfs_result res;
+	struct hammer_err err = { 0 };
+	if (hammer_newfs_format(&bd, 1, &o, &res, &err))
+		fail_msg("newfs: %s", err.msg);
+	hammer_bdev_close(bd);
+}
+
+static struct hammer_mount *do_mount(int ro, hammer_tid_t asof)
+{
+	struct hammer_mount_opts o;
+	hammer_mount_opts_init(&o);
+	o.readonly = ro;
+	o.asof = asof;
+	o.cache_bytes = 8 << 20;
+	o.clock = test_clock;
+	struct hammer_mount *m;
+	struct hammer_err err = { 0 };
+	int rc = hammer_mount(img, &o, &m, &err);
+	if (rc)
+		fail_msg("mount %s: %d %s", img, rc, err.msg);
+	return m;
+}
+
+/* Run the full checker on the image (unmounted). */
+static void check_image(const char *what)
+{
+	struct hammer_volset *vs;
+	struct hammer_bufcache *bc;
+	struct hammer_err err = { 0 };
+	assert_int_equal(hammer_volset_open(img, HAMMER_VOLSET_RDONLY, &vs, &err), 0);
+	assert_int_equal(hammer_bufcache_open(vs, 8 << 20, &bc), 0);
+	struct hammer_fscheck_report r;
+	struct hammer_fscheck_opts fo;
+	hammer_fscheck_opts_init(&fo);
+	int rc = hammer_fscheck(vs, bc, &fo, &r, &err);
+	if (rc)
+		fail_msg("%s: fscheck failed: %d %s", what, rc, err.msg);
+	if (r.errors) {
+		for (size_t i = 0; i < r.count && i < 20; i++)
+			print_message("%s: %s %s\n", what,
+				      hammer_fscheck_code_name(r.findings[i].code),
+				      r.findings[i].msg);
+		hammer_fscheck_report_free(&r);
+		fail_msg("%s: checker found %zu errors", what, (size_t)r.errors);
+	}
+	hammer_fscheck_report_free(&r);
+	hammer_bufcache_close(bc);
+	hammer_volset_close(vs);
+}
+
+/* ------------------------------------------------------------ basics */
+
+#define L(s) s, strlen(s)
+
+static void t_basic(void **state)
+{
+	(void)state;
+	make_image(1ULL << 30);
+	struct hammer_mount *m = do_mount(0, 0);
+	struct hammer_attr a, b;
+	char buf[100];
+
+	assert_int_equal(hammer_getattr(m, HAMMER_ROOT_INO, &a), 0);
+	assert_true(S_ISDIR(a.mode));
+	assert_int_equal(hammer_lookup(m, 1, L("nope"), &a), -ENOENT);
+	assert_int_equal(hammer_mknod(m, 1, L("f"), S_IFREG | 0644, 0, 10, 20, &a), 0);
+	hammer_ino_t f = a.ino;
+	assert_int_equal(a.uid, 10);
+	assert_int_equal(a.gid, 20);
+	assert_int_equal(a.nlink, 1);
+	assert_int_equal(hammer_mknod(m, 1, L("f"), S_IFREG | 0644, 0, 0, 0, &a), -EEXIST);
+	assert_int_equal(hammer_mkdir(m, 1, L("d"), 0755, 0, 0, &a), 0);
+	hammer_ino_t d = a.ino;
+	assert_int_equal(hammer_lookup(m, 1, L("f"), &b), 0);
+	assert_int_equal(b.ino, f);
+	assert_int_equal(hammer_write(m, f, 0, "hello", 5), 5);
+	assert_int_equal(hammer_read(m, f, 0, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(hammer_read(m, d, 0, buf, 1), -EISDIR);
+	assert_int_equal(hammer_write(m, d, 0, buf, 1), -EISDIR);
+	/* name rules */
+	char longname[300];
+	memset(longname, 'x', sizeof(longname));
+	assert_int_equal(hammer_mknod(m, 1, longname, 256, S_IFREG, 0, 0, 0, &a), -ENAMETOOLONG);
+	assert_int_equal(hammer_mknod(m, 1, longname, 255, S_IFREG, 0, 0, 0, &a), 0);
+	assert_int_equal(hammer_lookup(m, 1, longname, 255, &a), 0);
+	assert_int_equal(hammer_mknod(m, 1, L("a/b"), S_IFREG, 0, 0, 0, &a), -EINVAL);
+	assert_int_equal(hammer_mknod(m, f, L("x"), S_IFREG, 0, 0, 0, &a), -ENOTDIR);
+	/* rmdir / unlink rules */
+	assert_int_equal(hammer_mknod(m, d, L("in"), S_IFREG, 0, 0, 0, &a), 0);
+	assert_int_equal(hammer_rmdir(m, 1, L("d")), -ENOTEMPTY);
+	assert_int_equal(hammer_unlink(m, 1, L("d")), -EISDIR);
+	assert_int_equal(hammer_rmdir(m, 1, L("f")), -ENOTDIR);
+	/* rename a directory into itself */
+	assert_int_equal(hammer_mkdir(m, d, L("sub"), 0755, 0, 0, &a), 0);
+	hammer_ino_t sub = a.ino;
+	assert_int_equal(hammer_rename(m, 1, L("d"), sub, L("x"), 0), -EINVAL);
+	assert_int_equal(hammer_rename(m, 1, L("d"), d, L("x"), 0), -EINVAL);
+	/* rename over a file, noreplace, exchange */
+	assert_int_equal(hammer_mknod(m, 1, L("g"), S_IFREG, 0, 0, 0, &a), 0);
+	hammer_ino_t g = a.ino;
+	assert_int_equal(hammer_rename(m, 1, L("f"), 1, L("g"), HAMMER_RENAME_NOREPLACE), -EEXIST);
+	assert_int_equal(hammer_rename(m, 1, L("f"), 1, L("g"), HAMMER_RENAME_EXCHANGE), 0);
+	assert_int_equal(hammer_lookup(m, 1, L("g"), &a), 0);
+	assert_int_equal(a.ino, f);
+	assert_int_equal(hammer_rename(m, 1, L("g"), 1, L("f"), 0), 0);
+	assert_int_equal(hammer_lookup(m, 1, L("g"), &a), -ENOENT);
+	assert_int_equal(hammer_getattr(m, g, &a), -ENOENT);	/* replaced: gone */
+	assert_int_equal(hammer_rename(m, 1, L("f"), 1, L("d"), 0), -EISDIR);
+	assert_int_equal(hammer_rename(m, 1, L("d"), 1, L("f"), 0), -ENOTDIR);
+	/* links */
+	assert_int_equal(hammer_link(m, f, d, L("f2"), &a), 0);
+	assert_int_equal(a.nlink, 2);
+	assert_int_equal(hammer_link(m, d, 1, L("d2"), &a), -EPERM);
+	assert_int_equal(hammer_unlink(m, 1, L("f")), 0);
+	assert_int_equal(hammer_getattr(m, f, &a), 0);
+	assert_int_equal(a.nlink, 1);
+	/* symlinks: inline and FIX record */
+	assert_int_equal(hammer_symlink(m, 1, L("s1"), L("short"), 0, 0, &a), 0);
+	assert_int_equal(hammer_readlink(m, a.ino, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "short", 5);
+	const char *lt = "a-much-longer-target-than-twenty-four-bytes/xyz";
+	assert_int_equal(hammer_symlink(m, 1, L("s2"), L(lt), 0, 0, &a), 0);
+	hammer_ino_t s2 = a.ino;
+	assert_int_equal(a.size, strlen(lt));
+	/* devices */
+	assert_int_equal(hammer_mknod(m, 1, L("cdev"), S_IFCHR | 0600, makedev(4, 5), 0, 0, &a), 0);
+	assert_int_equal(major(a.rdev), 4);
+	assert_int_equal(minor(a.rdev), 5);
+	assert_int_equal(hammer_mknod(m, 1, L("fifo"), S_IFIFO | 0600, 0, 0, 0, &a), 0);
+	assert_true(S_ISFIFO(a.mode));
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("basic");
+
+	m = do_mount(0, 0);
+	assert_int_equal(hammer_readlink(m, s2, buf, sizeof(buf)), (int)strlen(lt));
+	assert_memory_equal(buf, lt, strlen(lt));
+	assert_int_equal(hammer_lookup(m, d, L("f2"), &a), 0);
+	assert_int_equal(hammer_read(m, a.ino, 0, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(hammer_unmount(m), 0);
+	/* read-only mount refuses changes */
+	m = do_mount(1, 0);
+	assert_int_equal(hammer_mknod(m, 1, L("ro"), S_IFREG, 0, 0, 0, &a), -EROFS);
+	assert_int_equal(hammer_unmount(m), 0);
+	unlink(img);
+}
+
+/* ------------------------------------------------------------ files */
+
+static void fill(uint8_t *p, size_t n, uint64_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		p[i] = (uint8_t)(seed >> 56);
+	}
+}
+
+static void t_files(void **state)
+{
+	(void)state;
+	make_image(1ULL << 30);
+	struct hammer_mount *m = do_mount(0, 0);
+	struct hammer_attr a;
+	size_t n = 3 << 20;
+	uint8_t *data = malloc(n), *back = malloc(n);
+	fill(data, n, 7);
+	assert_int_equal(hammer_mknod(m, 1, L("big"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t f = a.ino;
+	/* unaligned pieces crossing 16 KB, 1 MB and 64 KB boundaries */
+	size_t off = 0;
+	uint64_t s = 1;
+	while (off < n) {
+		s = s * 6364136223846793005ULL + 1;
+		size_t len = 1 + (size_t)((s >> 33) % 100000);
+		if (len > n - off)
+			len = n - off;
+		assert_int_equal(hammer_write(m, f, off, data + off, len), (ssize_t)len);
+		off += len;
+	}
+	assert_int_equal(hammer_read(m, f, 0, back, n), (ssize_t)n);
+	assert_memory_equal(back, data, n);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("files 1");
+	m = do_mount(0, 0);
+	memset(back, 0, n);
+	assert_int_equal(hammer_read(m, f, 0, back, n), (ssize_t)n);
+	assert_memory_equal(back, data, n);
+	/* truncate down inside a block, then up: the tail reads zeros */
+	a.size = 1000000 + 123;
+	assert_int_equal(hammer_setattr(m, f, &a, HAMMER_SET_SIZE), 0);
+	a.size = 2000000;
+	assert_int_equal(hammer_setattr(m, f, &a, HAMMER_SET_SIZE), 0);
+	assert_int_equal(hammer_read(m, f, 0, back, n), 2000000);
+	assert_memory_equal(back, data, 1000123);
+	for (size_t i = 1000123; i < 2000000; i++)
+		if (back[i])
+			fail_msg("byte %zu not zero after truncate down/up", i);
+	/* small file: one record, grows to blocks, shrinks back */
+	assert_int_equal(hammer_mknod(m, 1, L("small"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t sm = a.ino;
+	assert_int_equal(hammer_write(m, sm, 0, data, 100), 100);
+	assert_int_equal(hammer_write(m, sm, 20000, data, 100), 100);
+	assert_int_equal(hammer_read(m, sm, 0, back, 30000), 20100);
+	assert_memory_equal(back, data, 100);
+	assert_memory_equal(back + 20000, data, 100);
+	for (size_t i = 100; i < 20000; i++)
+		assert_int_equal(back[i], 0);
+	a.size = 50;
+	assert_int_equal(hammer_setattr(m, sm, &a, HAMMER_SET_SIZE), 0);
+	a.size = 9000;
+	assert_int_equal(hammer_setattr(m, sm, &a, HAMMER_SET_SIZE), 0);
+	assert_int_equal(hammer_read(m, sm, 0, back, 9000), 9000);
+	assert_memory_equal(back, data, 50);
+	for (size_t i = 50; i < 9000; i++)
+		assert_int_equal(back[i], 0);
+	/* sparse beyond 4 GB */
+	assert_int_equal(hammer_mknod(m, 1, L("sparse"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t sp = a.ino;
+	uint64_t far = (5ULL << 30) + 12345;
+	assert_int_equal(hammer_write(m, sp, far, data, 70000), 70000);
+	assert_int_equal(hammer_write(m, sp, 7, data, 10), 10);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("files 2");
+	m = do_mount(0, 0);
+	assert_int_equal(hammer_getattr(m, sp, &a), 0);
+	assert_int_equal(a.size, far + 70000);
+	assert_int_equal(hammer_read(m, sp, far - 100, back, 200000), 70100);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(back[i], 0);
+	assert_memory_equal(back + 100, data, 70000);
+	assert_int_equal(hammer_read(m, sp, 3ULL << 30, back, 4096), 4096);
+	for (int i = 0; i < 4096; i++)
+		assert_int_equal(back[i], 0);
+	assert_int_equal(hammer_write(m, sp, 0x7FFFFFFFFFFFFFFFULL, data, 1), -EFBIG);
+	assert_int_equal(hammer_unmount(m), 0);
+	free(data);
+	free(back);
+	unlink(img);
+}
+
+/* ------------------------------------------------------------ model */
+
+#define MAXOBJ	4096
+#define MAXENT	64
+
+struct ment {
+	char name[32];
+	int obj;
+};
+
+struct mobj {
+	int used;
+	hammer_ino_t ino;
+	int type;		/* 'f' file, 'd' dir, 'l' symlink, 'p' fifo */
+	uint64_t nlink;
+	uint8_t *data;
+	size_t size;
+	char target[200];
+	int parent;
+	struct ment ents[MAXENT];
+	int nents;
+	uint32_t mode;
+};
+
+struct model {
+	struct mobj o[MAXOBJ];
+};
+
+static struct model *model_new(void)
+{
+	struct model *md = calloc(1, sizeof(*md));
+	md->o[0].used = 1;
+	md->o[0].ino = HAMMER_ROOT_INO;
+	md->o[0].type = 'd';
+	md->o[0].nlink = 1;
+	md->o[0].parent = 0;
+	return md;
+}
+
+static void model_free(struct model *md)
+{
+	for (int i = 0; i < MAXOBJ; i++)
+		free(md->o[i].data);
+	free(md);
+}
+
+static struct model *model_copy(const struct model *src)
+{
+	struct model *md = malloc(sizeof(*md));
+	memcpy(md, src, sizeof(*md));
+	for (int i = 0; i < MAXOBJ; i++)
+		if (src->o[i].data) {
+			md->o[i].data = malloc(src->o[i].size ? src->o[i].size : 1);
+			memcpy(md->o[i].data, src->o[i].data, src->o[i].size);
+		}
+	return md;
+}
+
+static int ment_find(const struct mobj *d, const char *name)
+{
+	for (int i = 0; i < d->nents; i++)
+		if (!strcmp(d->ents[i].name, name))
+			return i;
+	return -1;
+}
+
+static void ment_del(struct mobj *d, int i)
+{
+	d->ents[i] = d->ents[--d->nents];
+}
+
+static int obj_alloc(struct model *md)
+{
+	for (int i = 1; i < MAXOBJ; i++)
+		if (!md->o[i].used) {
+			memset(&md->o[i], 0, sizeof(md->o[i]));
+			md->o[i].used = 1;
+			return i;
+		}
+	return -1;
+}
+
+static void obj_drop(struct model *md, int i)
+{
+	struct mobj *o = &md->o[i];
+	if (--o->nlink == 0 || o->type == 'd') {
+		free(o->data);
+		memset(o, 0, sizeof(*o));
+	}
+}
+
+static uint64_t rs;
+static uint64_t rnd(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return rs;
+}
+
+static const char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h",
+			       "long-name.with_segments~1", "x.y" };
+#define NNAMES (sizeof(names) / sizeof(names[0]))
+
+static int pick_dir(struct model *md)
+{
+	int c[MAXOBJ], n = 0;
+	for (int i = 0; i < MAXOBJ; i++)
+		if (md->o[i].used && md->o[i].type == 'd')
+			c[n++] = i;
+	return c[rnd() % n];
+}
+
+/* Is `a` (a directory) `b` or an ancestor of `b`? */
+static int m_ancestor(struct model *md, int a, int b)
+{
+	for (;;) {
+		if (a == b)
+			return 1;
+		if (b == 0)
+			return 0;
+		b = md->o[b].parent;
+	}
+}
+
+struct rd {
+	char names[MAXENT + 2][256];
+	hammer_ino_t inos[MAXENT + 2];
+	int n;
+};
+
+static int rd_fn(void *ctx, const char *name, size_t len, hammer_ino_t ino,
+		 uint32_t dtype, uint64_t next)
+{
+	(void)dtype;
+	(void)next;
+	struct rd *r = ctx;
+	if (r->n >= MAXENT + 2)
+		return 1;
+	memcpy(r->names[r->n], name, len);
+	r->names[r->n][len] = 0;
+	r->inos[r->n] = ino;
+	r->n++;
+	return 0;
+}
+
+/* Compare the whole tree under model object `di` (mount handle dh). */
+static void verify_dir(struct hammer_mount *m, struct model *md, int di,
+		       hammer_ino_t dh, const char *ctx)
+{
+	struct mobj *d = &md->o[di];
+	struct rd r = { .n = 0 };
+	int rc = hammer_readdir(m, dh, 0, rd_fn, &r);
+	if (rc)
+		fail_msg("%s: readdir of obj %d: %d", ctx, di, rc);
+	if (r.n != d->nents + 2)
+		fail_msg("%s: dir %d lists %d entries, model %d", ctx, di, r.n - 2,
+			 d->nents);
+	for (int i = 2; i < r.n; i++) {
+		int k = ment_find(d, r.names[i]);
+		if (k < 0)
+			fail_msg("%s: dir %d lists unknown '%s'", ctx, di, r.names[i]);
+		struct mobj *o = &md->o[d->ents[k].obj];
+		struct hammer_attr a;
+		rc = hammer_lookup(m, dh, r.names[i], strlen(r.names[i]), &a);
+		if (rc)
+			fail_msg("%s: lookup '%s': %d", ctx, r.names[i], rc);
+		if (a.ino != r.inos[i])
+			fail_msg("%s: '%s' readdir ino %" PRIx64 " lookup %" PRIx64,
+				 ctx, r.names[i], r.inos[i], a.ino);
+		if (a.nlink != o->nlink)
+			fail_msg("%s: '%s' nlink %" PRIu64 " model %" PRIu64, ctx,
+				 r.names[i], a.nlink, o->nlink);
+		if ((a.mode & 07777) != (o->mode & 07777))
+			fail_msg("%s: '%s' mode %o model %o", ctx, r.names[i],
+				 a.mode & 07777, o->mode & 07777);
+		switch (o->type) {
+		case 'd':
+			assert_true(S_ISDIR(a.mode));
+			verify_dir(m, md, d->ents[k].obj, a.ino, ctx);
+			break;
+		case 'l': {
+			char t[300];
+			assert_true(S_ISLNK(a.mode));
+			int n = hammer_readlink(m, a.ino, t, sizeof(t));
+			if (n != (int)strlen(o->target) || memcmp(t, o->target, (size_t)n))
+				fail_msg("%s: symlink '%s' wrong", ctx, r.names[i]);
+			break;
+		}
+		case 'p':
+			assert_true(S_ISFIFO(a.mode));
+			break;
+		case 'f': {
+			assert_true(S_ISREG(a.mode));
+			if (a.size != o->size)
+				fail_msg("%s: '%s' size %" PRIu64 " model %zu", ctx,
+					 r.names[i], a.size, o->size);
+			uint8_t *b = malloc(o->size + 1);
+			ssize_t n = hammer_read(m, a.ino, 0, b, o->size + 1);
+			if (n != (ssize_t)o->size || memcmp(b, o->data, o->size))
+				fail_msg("%s: '%s' contents differ (read %zd)", ctx,
+					 r.names[i], n);
+			free(b);
+			break;
+		}
+		}
+	}
+}
+
+static int live_objects(const struct model *md)
+{
+	int n = 0;
+	for (int i = 0; i < MAXOBJ; i++)
+		n += md->o[i].used;
+	return n;
+}
+
+static hammer_tid_t snap_tid[8];
+static struct model *snaps[8];
+static int nsnaps;
+
+static void model_run(uint64_t seed, int ops)
+{
+	make_image(1ULL << 30);
+	struct model *md = model_new();
+	struct hammer_mount *m = do_mount(0, 0);
+	char ctx[160];
+	rs = seed * 2654435761ULL + 1;
+	nsnaps = 0;
+	uint8_t *buf = malloc(1 << 20);
+	int remounts = 0;
+
+	for (int op = 0; op < ops; op++) {
+		snprintf(ctx, sizeof(ctx), "seed %" PRIu64 " op %d", seed, op);
+		int di = pick_dir(md);
+		struct mobj *d = &md->o[di];
+		const char *nm = names[rnd() % NNAMES];
+		int k = ment_find(d, nm);
+		struct hammer_attr a;
+		int rc;
+		unsigned what = (unsigned)(rnd() % 100);
+		if (what < 14) {		/* create a file */
+			rc = hammer_mknod(m, d->ino, nm, strlen(nm), S_IFREG | 0640, 0,
+					  1, 2, &a);
+			if (k >= 0 || d->nents == MAXENT) {
+				if (k >= 0 && rc != -EEXIST)
+					fail_msg("%s: create over existing: %d", ctx, rc);
+				if (!rc)
+					fail_msg("%s: model full", ctx);
+				continue;
+			}
+			if (rc)
+				fail_msg("%s: create: %d", ctx, rc);
+			int i = obj_alloc(md);
+			md->o[i] = (struct mobj){ .used = 1, .ino = a.ino, .type = 'f',
+						  .nlink = 1, .parent = di, .mode = 0640 };
+			md->o[i].data = malloc(1);
+			snprintf(d->ents[d->nents].name, 32, "%s", nm);
+			d->ents[d->nents++].obj = i;
+		} else if (what < 20) {	/* mkdir */
+			rc = hammer_mkdir(m, d->ino, nm, strlen(nm), 0750, 0, 0, &a);
+			if (k >= 0) {
+				assert_int_equal(rc, -EEXIST);
+				continue;
+			}
+			if (d->nents == MAXENT)
+				continue;
+			if (rc)
+				fail_msg("%s: mkdir: %d", ctx, rc);
+			int i = obj_alloc(md);
+			md->o[i] = (struct mobj){ .used = 1, .ino = a.ino, .type = 'd',
+						  .nlink = 1, .parent = di, .mode = 0750 };
+			snprintf(d->ents[d->nents].name, 32, "%s", nm);
+			d->ents[d->nents++].obj = i;
+		} else if (what < 23) {	/* symlink */
+			char t[200];
+			size_t tl = 1 + rnd() % 60;
+			for (size_t j = 0; j < tl; j++)
+				t[j] = (char)('a' + rnd() % 26);
+			t[tl] = 0;
+			rc = hammer_symlink(m, d->ino, nm, strlen(nm), t, tl, 0, 0, &a);
+			if (k >= 0) {
+				assert_int_equal(rc, -EEXIST);
+				continue;
+			}
+			if (d->nents == MAXENT)
+				continue;
+			if (rc)
+				fail_msg("%s: symlink: %d", ctx, rc);
+			int i = obj_alloc(md);
+			md->o[i] = (struct mobj){ .used = 1, .ino = a.ino, .type = 'l',
+						  .nlink = 1, .parent = di, .mode = 0777 };
+			memcpy(md->o[i].target, t, tl + 1);
+			snprintf(d->ents[d->nents].name, 32, "%s", nm);
+			d->ents[d->nents++].obj = i;
+		} else if (what < 25) {	/* fifo */
+			rc = hammer_mknod(m, d->ino, nm, strlen(nm), S_IFIFO | 0600, 0, 0,
+					  0, &a);
+			if (k >= 0) {
+				assert_int_equal(rc, -EEXIST);
+				continue;
+			}
+			if (d->nents == MAXENT)
+				continue;
+			if (rc)
+				fail_msg("%s: mkfifo: %d", ctx, rc);
+			int i = obj_alloc(md);
+			md->o[i] = (struct mobj){ .used = 1, .ino = a.ino, .type = 'p',
+						  .nlink = 1, .parent = di, .mode = 0600 };
+			snprintf(d->ents[d->nents].name, 32, "%s", nm);
+			d->ents[d->nents++].obj = i;
+		} else if (what < 50) {	/* write */
+			if (k < 0 || md->o[d->ents[k].obj].type != 'f')
+				continue;
+			struct mobj *o = &md->o[d->ents[k].obj];
+			size_t off, len;
+			unsigned shape = (unsigned)(rnd() % 4);
+			if (shape == 0)
+				off = o->size;			/* append */
+			else if (shape == 1)
+				off = rnd() % (o->size + 1);	/* overwrite */
+			else
+				off = rnd() % 1300000;		/* anywhere */
+			len = 1 + rnd() % (shape == 3 ? 200000 : 20000);
+			fill(buf, len, rnd());
+			ssize_t n = hammer_write(m, o->ino, off, buf, len);
+			if (n != (ssize_t)len)
+				fail_msg("%s: write %zu@%zu: %zd", ctx, len, off, n);
+			if (off + len > o->size) {
+				o->data = realloc(o->data, off + len);
+				memset(o->data + o->size, 0, off + len - o->size);
+				o->size = off + len;
+			}
+			memcpy(o->data + off, buf, len);
+		} else if (what < 56) {	/* truncate */
+			if (k < 0 || md->o[d->ents[k].obj].type != 'f')
+				continue;
+			struct mobj *o = &md->o[d->ents[k].obj];
+			size_t ns = rnd() % 2 ? rnd() % (o->size + 1) : rnd() % 1200000;
+			a.size = ns;
+			rc = hammer_setattr(m, o->ino, &a, HAMMER_SET_SIZE);
+			if (rc)
+				fail_msg("%s: truncate %zu: %d", ctx, ns, rc);
+			o->data = realloc(o->data, ns ? ns : 1);
+			if (ns > o->size)
+				memset(o->data + o->size, 0, ns - o->size);
+			o->size = ns;
+		} else if (what < 64) {	/* unlink */
+			rc = hammer_unlink(m, d->ino, nm, strlen(nm));
+			if (k < 0) {
+				assert_int_equal(rc, -ENOENT);
+				continue;
+			}
+			int i = d->ents[k].obj;
+			if (md->o[i].type == 'd') {
+				assert_int_equal(rc, -EISDIR);
+				continue;
+			}
+			if (rc)
+				fail_msg("%s: unlink: %d", ctx, rc);
+			ment_del(d, k);
+			obj_drop(md, i);
+		} else if (what < 68) {	/* rmdir */
+			rc = hammer_rmdir(m, d->ino, nm, strlen(nm));
+			if (k < 0) {
+				assert_int_equal(rc, -ENOENT);
+				continue;
+			}
+			int i = d->ents[k].obj;
+			if (md->o[i].type != 'd') {
+				assert_int_equal(rc, -ENOTDIR);
+				continue;
+			}
+			if (md->o[i].nents) {
+				assert_int_equal(rc, -ENOTEMPTY);
+				continue;
+			}
+			if (rc)
+				fail_msg("%s: rmdir: %d", ctx, rc);
+			ment_del(d, k);
+			obj_drop(md, i);
+		} else if (what < 78) {	/* rename */
+			int ti = pick_dir(md);
+			struct mobj *t = &md->o[ti];
+			const char *tn = names[rnd() % NNAMES];
+			int tk = ment_find(t, tn);
+			rc = hammer_rename(m, d->ino, nm, strlen(nm), t->ino, tn,
+					   strlen(tn), 0);
+			if (k < 0) {
+				assert_int_equal(rc, -ENOENT);
+				continue;
+			}
+			int si = d->ents[k].obj;
+			int expect = 0;
+			if (md->o[si].type == 'd' && m_ancestor(md, si, ti))
+				expect = -EINVAL;
+			else if (tk >= 0 && t->ents[tk].obj == si)
+				expect = 0;
+			else if (tk >= 0) {
+				int xi = t->ents[tk].obj;
+				if (md->o[si].type == 'd' && md->o[xi].type != 'd')
+					expect = -ENOTDIR;
+				else if (md->o[si].type != 'd' && md->o[xi].type == 'd')
+					expect = -EISDIR;
+				else if (md->o[xi].type == 'd' && md->o[xi].nents)
+					expect = -ENOTEMPTY;
+			} else if (t->nents == MAXENT && ti != di) {
+				/* the model cannot hold it; undo if it worked */
+				if (!rc)
+					assert_int_equal(hammer_rename(m, t->ino, tn, strlen(tn),
+								       d->ino, nm, strlen(nm), 0), 0);
+				continue;
+			}
+			if (rc != expect)
+				fail_msg("%s: rename: %d, expected %d", ctx, rc, expect);
+			if (rc || (tk >= 0 && t->ents[tk].obj == si))
+				continue;
+			if (tk >= 0) {
+				int xi = t->ents[tk].obj;
+				ment_del(t, tk);
+				obj_drop(md, xi);
+			}
+			k = ment_find(d, nm);
+			ment_del(d, k);
+			snprintf(t->ents[t->nents].name, 32, "%s", tn);
+			t->ents[t->nents++].obj = si;
+			if (md->o[si].type == 'd')
+				md->o[si].parent = ti;
+		} else if (what < 82) {	/* link */
+			if (k < 0 || md->o[d->ents[k].obj].type == 'd')
+				continue;
+			int ti = pick_dir(md);
+			struct mobj *t = &md->o[ti];
+			const char *tn = names[rnd() % NNAMES];
+			int si = d->ents[k].obj;
+			rc = hammer_link(m, md->o[si].ino, t->ino, tn, strlen(tn), &a);
+			if (ment_find(t, tn) >= 0) {
+				assert_int_equal(rc, -EEXIST);
+				continue;
+			}
+			if (t->nents == MAXENT) {
+				if (!rc)
+					assert_int_equal(hammer_unlink(m, t->ino, tn, strlen(tn)), 0);
+				continue;
+			}
+			if (rc)
+				fail_msg("%s: link: %d", ctx, rc);
+			md->o[si].nlink++;
+			snprintf(t->ents[t->nents].name, 32, "%s", tn);
+			t->ents[t->nents++].obj = si;
+		} else if (what < 86) {	/* chmod */
+			if (k < 0)
+				continue;
+			struct mobj *o = &md->o[d->ents[k].obj];
+			a.mode = (uint32_t)(rnd() % 07777);
+			rc = hammer_setattr(m, o->ino, &a, HAMMER_SET_MODE);
+			if (rc)
+				fail_msg("%s: chmod: %d", ctx, rc);
+			o->mode = a.mode;
+		} else if (what < 92) {	/* read a range */
+			if (k < 0 || md->o[d->ents[k].obj].type != 'f')
+				continue;
+			struct mobj *o = &md->o[d->ents[k].obj];
+			size_t off = rnd() % (o->size + 10);
+			size_t len = rnd() % 70000;
+			ssize_t n = hammer_read(m, o->ino, off, buf, len);
+			size_t exp = off >= o->size ? 0 : (o->size - off < len ? o->size - off : len);
+			if (n != (ssize_t)exp || memcmp(buf, o->data + (off < o->size ? off : 0), exp))
+				fail_msg("%s: read %zu@%zu: %zd (expected %zu)", ctx, len,
+					 off, n, exp);
+		} else if (what < 95) {	/* flush */
+			assert_int_equal(hammer_flush(m), 0);
+		} else if (what < 97) {	/* sync, maybe a snapshot */
+			hammer_tid_t t;
+			assert_int_equal(hammer_synctid(m, &t), 0);
+			if (nsnaps < 8) {
+				snap_tid[nsnaps] = t;
+				snaps[nsnaps++] = model_copy(md);
+			}
+		} else {		/* remount and verify everything */
+			remounts++;
+			assert_int_equal(hammer_unmount(m), 0);
+			check_image(ctx);
+			m = do_mount(0, 0);
+			verify_dir(m, md, 0, HAMMER_ROOT_INO, ctx);
+		}
+	}
+	print_message("seed %" PRIu64 ": %d ops, %d remounts, %d snapshots, %d live objects\n",
+		      seed, ops, remounts, nsnaps, live_objects(md));
+	snprintf(ctx, sizeof(ctx), "seed %" PRIu64 " end", seed);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image(ctx);
+	m = do_mount(0, 0);
+	verify_dir(m, md, 0, HAMMER_ROOT_INO, ctx);
+	/* every snapshot, through name@@0x<tid> and through an as-of mount */
+	for (int i = 0; i < nsnaps; i++) {
+		char nm[64];
+		struct hammer_attr a;
+		snprintf(nm, sizeof(nm), "@@0x%016llx", (unsigned long long)snap_tid[i]);
+		snprintf(ctx, sizeof(ctx), "seed %" PRIu64 " snapshot %d (%s)", seed, i, nm);
+		assert_int_equal(hammer_lookup(m, HAMMER_ROOT_INO, nm, strlen(nm), &a), 0);
+		assert_true(a.ino & HAMMER_INO_ASOF_BIT);
+		verify_dir(m, snaps[i], 0, a.ino, ctx);
+	}
+	assert_int_equal(hammer_unmount(m), 0);
+	for (int i = 0; i < nsnaps; i++) {
+		snprintf(ctx, sizeof(ctx), "seed %" PRIu64 " as-of mount %d", seed, i);
+		m = do_mount(1, snap_tid[i]);
+		verify_dir(m, snaps[i], 0, HAMMER_ROOT_INO, ctx);
+		assert_int_equal(hammer_unmount(m), 0);
+		model_free(snaps[i]);
+	}
+	free(buf);
+	model_free(md);
+	unlink(img);
+}
+
+static int scale(void)
+{
+	const char *s = getenv("HAMMER_TEST_SCALE");
+	return s ? atoi(s) : 1;
+}
+
+static void t_model(void **state)
+{
+	(void)state;
+	const char *s = getenv("HAMMER_TEST_SEED");
+	if (s) {
+		model_run(strtoull(s, NULL, 0), 3000 * scale());
+		return;
+	}
+	for (uint64_t seed = 1; seed <= 3; seed++)
+		model_run(seed, 1500 * scale());
+}
+
+/* ------------------------------------------------------------ big dir */
+
+struct page {
+	int in_page, total, more;
+	uint64_t next;
+};
+
+static int page_fn(void *ctx, const char *name, size_t len, hammer_ino_t ino,
+		   uint32_t dtype, uint64_t next)
+{
+	(void)name;
+	(void)len;
+	(void)ino;
+	(void)dtype;
+	struct page *p = ctx;
+	if (p->in_page == 1000) {
+		p->more = 1;
+		return 1;
+	}
+	p->in_page++;
+	p->total++;
+	p->next = next;
+	return 0;
+}
+
+static void t_bigdir(void **state)
+{
+	(void)state;
+	make_image(1ULL << 30);
+	struct hammer_mount *m = do_mount(0, 0);
+	struct hammer_attr a;
+	int n = 20000 * scale();
+	char nm[32];
+	for (int i = 0; i < n; i++) {
+		snprintf(nm, sizeof(nm), "file-%07d", i);
+		int rc = hammer_mknod(m, 1, nm, strlen(nm), S_IFREG | 0644, 0, 0, 0, &a);
+		if (rc)
+			fail_msg("create %s: %d", nm, rc);
+	}
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("bigdir");
+	m = do_mount(0, 0);
+	for (int i = 0; i < n; i += 7) {
+		snprintf(nm, sizeof(nm), "file-%07d", i);
+		assert_int_equal(hammer_lookup(m, 1, nm, strlen(nm), &a), 0);
+	}
+	/* readdir in pages of 1000: cookies resume exactly, nothing twice */
+	struct page pg = { 0 };
+	uint64_t cookie = 0;
+	do {
+		pg.in_page = 0;
+		pg.more = 0;
+		assert_int_equal(hammer_readdir(m, 1, cookie, page_fn, &pg), 0);
+		cookie = pg.next;
+	} while (pg.more);
+	assert_int_equal(pg.total, n + 2);
+	/* remove every other one, and the listing shrinks accordingly */
+	for (int i = 0; i < n; i += 2) {
+		snprintf(nm, sizeof(nm), "file-%07d", i);
+		assert_int_equal(hammer_unlink(m, 1, nm, strlen(nm)), 0);
+	}
+	memset(&pg, 0, sizeof(pg));
+	assert_int_equal(hammer_readdir(m, 1, 0, page_fn, &pg), 0);
+	cookie = pg.next;
+	while (pg.more) {
+		pg.in_page = 0;
+		pg.more = 0;
+		assert_int_equal(hammer_readdir(m, 1, cookie, page_fn, &pg), 0);
+		cookie = pg.next;
+	}
+	assert_int_equal(pg.total, n - (n + 1) / 2 + 2);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("bigdir after unlinks");
+	unlink(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_basic),
+		cmocka_unit_test(t_files),
+		cmocka_unit_test(t_model),
+		cmocka_unit_test(t_bigdir),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
