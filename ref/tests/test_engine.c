@@ -12,7 +12,9 @@
  * `name@@0x<tid>` lookups.
  *
  * Seeded: a failure prints "seed S op N"; HAMMER_TEST_SEED picks the seed,
- * HAMMER_TEST_SCALE multiplies the operation count.
+ * HAMMER_TEST_SCALE multiplies the operation count.  Built twice: as
+ * test_engine (4,500 model operations) and test_engine_slow (112,500, and
+ * a 500,000-entry directory).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -818,10 +820,12 @@ static void model_run(uint64_t seed, int ops)
 	unlink(img);
 }
 
+static int slow_mode;	/* built as test_engine_slow: 25x (112,500 model ops) */
+
 static int scale(void)
 {
 	const char *s = getenv("HAMMER_TEST_SCALE");
-	return s ? atoi(s) : 1;
+	return (s ? atoi(s) : 1) * (slow_mode ? 25 : 1);
 }
 
 static void t_model(void **state)
@@ -912,13 +916,123 @@ static void t_bigdir(void **state)
 	unlink(img);
 }
 
-int main(void)
+/* ------------------------------------------------------------ history */
+
+static struct hammer_mount *do_mount_opts(int nohistory)
 {
+	struct hammer_mount_opts o;
+	hammer_mount_opts_init(&o);
+	o.nohistory = nohistory;
+	o.cache_bytes = 8 << 20;
+	o.clock = test_clock;
+	struct hammer_mount *m;
+	struct hammer_err err = { 0 };
+	if (hammer_mount(img, &o, &m, &err))
+		fail_msg("mount: %s", err.msg);
+	return m;
+}
+
+/* Version 1 synced, version 2 synced: is version 1 still readable as of t1? */
+static int old_version_visible(int nohistory, int flag)
+{
+	make_image(1ULL << 30);
+	struct hammer_mount *m = do_mount_opts(nohistory);
+	struct hammer_attr a;
+	char nm[64], buf[8];
+	hammer_tid_t t1, t2;
+	assert_int_equal(hammer_mknod(m, 1, L("h"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t f = a.ino;
+	if (flag) {
+		a.uflags = HAMMER_UF_NOHISTORY;
+		assert_int_equal(hammer_setattr(m, f, &a, HAMMER_SET_UFLAGS), 0);
+	}
+	assert_int_equal(hammer_write(m, f, 0, "one", 3), 3);
+	assert_int_equal(hammer_synctid(m, &t1), 0);
+	assert_int_equal(hammer_write(m, f, 0, "two", 3), 3);
+	assert_int_equal(hammer_synctid(m, &t2), 0);
+	assert_true(t2 > t1);
+	snprintf(nm, sizeof(nm), "h@@0x%016llx", (unsigned long long)t1);
+	int visible = 0;
+	if (hammer_lookup(m, 1, nm, strlen(nm), &a) == 0 &&
+	    hammer_read(m, a.ino, 0, buf, 3) == 3 && !memcmp(buf, "one", 3))
+		visible = 1;
+	/* the live file reads the new version either way */
+	assert_int_equal(hammer_read(m, f, 0, buf, 3), 3);
+	assert_memory_equal(buf, "two", 3);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("history");
+	unlink(img);
+	return visible;
+}
+
+static void t_history(void **state)
+{
+	(void)state;
+	assert_int_equal(old_version_visible(0, 0), 1);
+	assert_int_equal(old_version_visible(1, 0), 0);	/* mount option */
+	assert_int_equal(old_version_visible(0, 1), 0);	/* chflags nohistory */
+}
+
+/* ------------------------------------------------------------ ENOSPC */
+
+static void t_enospc(void **state)
+{
+	(void)state;
+	make_image(200ULL << 20);	/* a handful of free big-blocks */
+	struct hammer_mount *m = do_mount(0, 0);
+	struct hammer_attr a;
+	uint8_t *buf = malloc(1 << 20);
+	fill(buf, 1 << 20, 3);
+	/* a synced file that must survive */
+	assert_int_equal(hammer_mknod(m, 1, L("keep"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t keep = a.ino;
+	assert_int_equal(hammer_write(m, keep, 0, buf, 300000), 300000);
+	assert_int_equal(hammer_sync(m), 0);
+	/* fill until the engine says ENOSPC */
+	int full = 0;
+	for (int i = 0; i < 1000 && !full; i++) {
+		char nm[32];
+		snprintf(nm, sizeof(nm), "fill-%d", i);
+		int rc = hammer_mknod(m, 1, nm, strlen(nm), S_IFREG | 0644, 0, 0, 0, &a);
+		if (rc == -ENOSPC) {
+			full = 1;
+			break;
+		}
+		assert_int_equal(rc, 0);
+		for (int j = 0; j < 8 && !full; j++) {
+			ssize_t n = hammer_write(m, a.ino, (uint64_t)j << 20, buf, 1 << 20);
+			if (n == -ENOSPC || (n >= 0 && n < (1 << 20)))
+				full = 1;
+			else if (n < 0)
+				fail_msg("write: %zd", n);
+		}
+	}
+	assert_true(full);
+	int rc = hammer_unmount(m);
+	if (rc)
+		print_message("unmount after ENOSPC: %d\n", rc);
+	check_image("after ENOSPC");
+	m = do_mount(0, 0);
+	uint8_t *back = malloc(300000);
+	assert_int_equal(hammer_read(m, keep, 0, back, 300000), 300000);
+	assert_memory_equal(back, buf, 300000);
+	assert_int_equal(hammer_unmount(m), 0);
+	free(back);
+	free(buf);
+	unlink(img);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	slow_mode = strstr(argv[0], "slow") != NULL;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_basic),
 		cmocka_unit_test(t_files),
 		cmocka_unit_test(t_model),
 		cmocka_unit_test(t_bigdir),
+		cmocka_unit_test(t_history),
+		cmocka_unit_test(t_enospc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
