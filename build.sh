@@ -38,7 +38,7 @@ test)
   meson test -C "$B" --no-suite slow --num-processes "$JOBS" --print-errorlogs
   logs+=("$B/meson-logs/testlog.json")
   if command -v valgrind >/dev/null; then
-    meson test -C "$B" --setup valgrind --suite unit --no-suite shell --num-processes "$JOBS" --print-errorlogs
+    meson test -C "$B" --setup valgrind --suite unit --no-suite shell --no-suite heavy --num-processes "$JOBS" --print-errorlogs
     logs+=("$B/meson-logs/testlog-valgrind.json")
   fi
   A=$B-asan

@@ -820,6 +820,13 @@ static void model_run(uint64_t seed, int ops)
 	unlink(img);
 }
 
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 static int slow_mode;	/* built as test_engine_slow: 25x (112,500 model ops) */
 
 static int scale(void)
@@ -834,6 +841,11 @@ static void t_model(void **state)
 	const char *s = getenv("HAMMER_TEST_SEED");
 	if (s) {
 		model_run(strtoull(s, NULL, 0), 3000 * scale());
+		return;
+	}
+	/* valgrind (about 50x slower): one seed, fewer operations */
+	if (RUNNING_ON_VALGRIND) {
+		model_run(1, 300);
 		return;
 	}
 	for (uint64_t seed = 1; seed <= 3; seed++)
@@ -871,7 +883,7 @@ static void t_bigdir(void **state)
 	make_image(1ULL << 30);
 	struct hammer_mount *m = do_mount(0, 0);
 	struct hammer_attr a;
-	int n = 20000 * scale();
+	int n = RUNNING_ON_VALGRIND ? 2000 : 20000 * scale();
 	char nm[32];
 	for (int i = 0; i < n; i++) {
 		snprintf(nm, sizeof(nm), "file-%07d", i);
