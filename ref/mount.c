@@ -536,6 +536,11 @@ int hammer_check(struct hammer_mount *m, unsigned flags,
 	struct hammer_fscheck_opts fo;
 	hammer_fscheck_opts_init(&fo);
 	fo.flags = flags;
+	/* records of the open cycle carry TIDs the header does not know yet */
+	pthread_mutex_lock(&m->lock);
+	fo.next_tid = m->next_tid;
+	fo.tree = &m->tree;
+	pthread_mutex_unlock(&m->lock);
 	pthread_mutex_lock(&m->lock);
 	int rc = 0;
 	while (m->dirty && !rc && !m->readonly && !m->broken) {

@@ -193,6 +193,16 @@ static void t_basic(void **state)
 	assert_int_equal(minor(a.rdev), 5);
 	assert_int_equal(hammer_mknod(m, 1, L("fifo"), S_IFIFO | 0600, 0, 0, 0, &a), 0);
 	assert_true(S_ISFIFO(a.mode));
+	/* the checker on the live mount, changes not yet flushed */
+	struct hammer_fscheck_report r;
+	struct hammer_err cerr = { 0 };
+	assert_int_equal(hammer_check(m, 0, &r, &cerr), 0);
+	for (size_t i = 0; i < r.count && i < 10; i++)
+		print_message("live check: %s %s\n",
+			      hammer_fscheck_code_name(r.findings[i].code),
+			      r.findings[i].msg);
+	assert_int_equal(r.errors, 0);
+	hammer_fscheck_report_free(&r);
 	assert_int_equal(hammer_unmount(m), 0);
 	check_image("basic");
 
