@@ -84,12 +84,12 @@ int main(int argc, char **argv)
 			optlen += n;
 		}
 	}
-	if (npos != 2) {
-		usage();
-		return 1;
+	if (npos != 2 || fake) {
+		free(opts);
+		if (npos != 2)
+			usage();
+		return npos != 2;
 	}
-	if (fake)
-		return 0;
 
 	char self[PATH_MAX], prog[PATH_MAX + 16];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);

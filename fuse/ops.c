@@ -469,14 +469,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_write(req, (size_t)n);
 }
 
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	/* close() needs nothing: every write already reached the engine */
-	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
-}
-
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)fi;
@@ -709,7 +701,11 @@ const struct fuse_lowlevel_ops hfuse_ops = {
 	.create = op_create,
 	.read = op_read,
 	.write = op_write,
-	.flush = op_flush,
+	/*
+	 * No .flush: close() needs nothing (every write already reached the
+	 * engine), and the ENOSYS libfuse answers makes the kernel stop
+	 * sending FLUSH, one round trip less per close.
+	 */
 	.release = op_release,
 	.fsync = op_fsync,
 	.opendir = op_opendir,

@@ -154,6 +154,9 @@ static int drain(const char *dir)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 1; i < n; i++)
 		dup += strcmp(names[i - 1], names[i]) == 0;
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 	printf("%zu seen, %zu duplicates\n", n, dup);
 	return 0;
 }

@@ -87,7 +87,7 @@ for o in nohistory fsync_mode=0 fsync_mode=1 fsync_mode=2 fsync_mode=4 skip_redo
   fi
 done
 expect "fsname= shown" ok "$(hf_mount "$img" "$M" -o fsname=myhammer && \
-  awk -v m="$M" '$2==m{print $1}' /proc/self/mounts | grep -qx myhammer && echo ok; hf_umount "$M")"
+  awk -v m="$M" '$2==m{print $1}' /proc/self/mounts | grep -x myhammer >/dev/null && echo ok; hf_umount "$M")"
 for fl in -s -d; do
   if hf_mount "$img" "$M" "$fl"; then
     cp "$img.dummy" /dev/null 2>/dev/null; ls "$M" >/dev/null && ok "flag $fl" || fail "flag $fl"

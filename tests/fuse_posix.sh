@@ -56,6 +56,9 @@ expect "rename file over dir" EISDIR "$("$HT" rename2 none r2 de)"
 expect "rename dir over file" ENOTDIR "$("$HT" rename2 none de r2)"
 expect "rename dir into itself" EINVAL "$("$HT" rename2 none da da/sub)"
 echo a > ra; echo b > rb
+mkdir -p mv1/moved mv2
+mv mv1/moved mv2/
+expect "moved dir: .. names the new parent" "$(stat -c %i mv2)" "$(ls -ia mv2/moved | awk '$2==".."{print $1}')"
 expect "RENAME_NOREPLACE refused" EEXIST "$("$HT" rename2 noreplace ra rb)"
 expect "RENAME_NOREPLACE kept target" b "$(cat rb)"
 expect "RENAME_NOREPLACE to new" ok "$("$HT" rename2 noreplace ra rc)"
@@ -72,8 +75,11 @@ echo data > l1
 ln l1 l2
 expect "link nlink" 2 "$(stat -c %h l1)"
 expect "link same inode" "$(stat -c %i l1)" "$(stat -c %i l2)"
+c0=$(stat -c %Z l2); sleep 1.1
 rm l1
 expect "unlink one link" "1 data" "$(stat -c %h l2) $(cat l2)"
+expect "unlink moves the survivor's ctime" yes "$([ "$(stat -c %Z l2)" -gt "$c0" ] && echo yes)"
+expect "unlink moves the dir's mtime" yes "$([ "$(stat -c %Y .)" -gt "$c0" ] && echo yes)"
 expect "link to dir" "Operation not permitted" "$(errmsg link da dalink)"
 ln -s l2 s1
 expect "symlink" "l2 data" "$(readlink s1) $(cat s1)"
