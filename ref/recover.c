@@ -633,7 +633,8 @@ int hammer_recover_redo_scan(struct hammer_volset *vs, struct hammer_bufcache *b
 				       const void *payload, size_t len),
 			     void *ctx, struct hammer_err *err)
 {
-	if (!info->redo_needed || info->clean)
+	/* REDO records exist from version 4 on */
+	if (!info->redo_needed || info->clean || vs->version < 4)
 		return 0;
 	struct fifo f;
 	int rc = fifo_init(&f, vs, bc, err);

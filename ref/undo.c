@@ -27,6 +27,7 @@ struct hammer_undo {
 	/* the FIFO buffer pinned during one call */
 	struct hammer_buffer *b;
 	hammer_off_t bbase;		/* its zone-3 address */
+	int padded;			/* [next, its sector end) is our PAD */
 };
 
 /* ------------------------------------------------------------ geometry */
@@ -164,10 +165,20 @@ void hammer_undo_stats(const struct hammer_undo *u, struct hammer_undo_stats *st
 void hammer_undo_seal(struct hammer_undo *u)
 {
 	uint32_t off = (uint32_t)(u->next & HAMMER_UNDO_MASK);
-	/* the PAD laid after the last record already fills the rest */
-	if (off)
-		u->next = (u->next + HAMMER_UNDO_ALIGN - off) == u->g.alloc
-				  ? u->g.base : u->next + HAMMER_UNDO_ALIGN - off;
+	uint32_t room = HAMMER_UNDO_ALIGN - off;
+	/*
+	 * Only over a PAD this writer laid after its last record (a FIFO
+	 * opened mid-sector may hold anything there), and never into the
+	 * margin before first.
+	 */
+	if (!off || !u->padded ||
+	    room + HAMMER_UNDO_MARGIN > u->g.size - used_bytes(u))
+		return;
+	u->next += room;
+	if (u->next == u->g.alloc)
+		u->next = u->g.base;
+	u->st.wraps += u->next == u->g.base;
+	u->padded = 0;
 }
 
 void hammer_undo_cycle_end(struct hammer_undo *u)
@@ -346,6 +357,7 @@ static int emit_run(struct hammer_undo *u, struct emit *e, int dry,
 				u->st.pad_records++;
 				u->st.wraps += np == u->g.base;
 				u->next = np;
+				u->padded = 0;
 			}
 			used += room;
 			p = np;
@@ -406,6 +418,7 @@ static int emit_run(struct hammer_undo *u, struct emit *e, int dry,
 			uint32_t rest = room - size;
 			if (rest)
 				put_pad(ptr + size, rest);
+			u->padded = rest != 0;
 		}
 		first = 0;
 		used += size;

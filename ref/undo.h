@@ -159,7 +159,9 @@ uint32_t hammer_undo_next_seq(const struct hammer_undo *u);
  * Start the next record at the next 512-byte sector (the PAD after the last
  * record stays).  The flusher calls it after writing the FIFO, so a sector
  * holding records already on disk is never written again: a later torn or
- * garbled FIFO write cannot damage records recovery may need.
+ * garbled FIFO write cannot damage records recovery may need.  Does nothing
+ * unless the rest of P's sector is a PAD this writer laid (not so right
+ * after hammer_undo_open() mid-sector) and the margin allows.
  */
 void hammer_undo_seal(struct hammer_undo *u);
 /* End of a flush cycle: forget the duplicate-suppression set. */
@@ -246,8 +248,13 @@ int hammer_recover_stage1(struct hammer_volset *vs, struct hammer_bufcache *bc,
  * 1 just undid, match nothing.
  *
  * payload points into a cache buffer and is valid during the call only.
+ * The scan reads [redo_start, L) as it goes, and the writer protects only
+ * [first, P): if re-executing appends to the FIFO, collect the records
+ * first (or keep the appends small), or they may overwrite the part of
+ * the extended range not yet read.  (Moving first back would be wrong: a
+ * crash would then replay UNDOs of cycles already durable.)
  * A non-zero return from fn stops the scan and is returned.  Returns 0
- * also when info->redo_needed is 0.  -ERANGE (err set) when the extended
+ * also when info->redo_needed is 0 or the version is below 4.  -ERANGE (err set) when the extended
  * range was overwritten (a sequence gap, a damaged record, or redo_start
  * not on a record boundary): REDO cannot run, the caller decides
  * (vfs.hammer.skip_redo).  -EUCLEAN for damage inside [F, L).

@@ -96,6 +96,19 @@ static void modify_z2(struct cfx *c, hammer_off_t a, size_t n)
 	hammer_buffer_put(c->bc, b);
 }
 
+/* Log exactly [a, a + n) and change it (with the hook off). */
+static void modify_exact(struct cfx *c, hammer_off_t a, size_t n)
+{
+	struct hammer_buffer *b;
+	void *p;
+	struct hammer_err e = { 0 };
+	CHECK_RC(hammer_buffer_get(c->bc, a, n, 0, &b, &p, &e), e);
+	CHECK_RC(hammer_undo_log(c->u, a, p, n, &e), e);
+	CHECK(hammer_buffer_modify(c->bc, b, p, n) == 0);
+	rnd_fill(p, n);
+	hammer_buffer_put(c->bc, b);
+}
+
 /* Header ranges that decode whatever their bytes (not the FIFO's own). */
 static const struct { uint32_t off, len; } hdr_fields[] = {
 	{ 80, 64 },		/* vol_label */
@@ -371,14 +384,42 @@ static void t_clean(void **state)
  * a writer opened afterwards.  Leaves the crash image in *crash and the
  * expected state in *expect (caller frees).
  */
-static void crash_case(unsigned version, int nvol, int two, const struct plan *pl,
-		       int nmods, struct img *crash, struct img *expect,
-		       hammer_off_t *P_out)
+/*
+ * Move the append point on by about `bytes` with cycles of REDO records
+ * only (no meta-data), ending with a clean, durable header.
+ */
+static void advance_fifo(struct cfx *c, uint64_t bytes)
+{
+	struct hammer_err e = { 0 };
+	uint64_t done = 0;
+	while (done < bytes) {
+		hammer_off_t p0 = hammer_undo_append_point(c->u);
+		for (int i = 0; i < 2000 && done < bytes; i++) {
+			struct hammer_redo_rec r = { 9, rnd(), HAMMER_REDO_TERM_TRUNC, 0 };
+			CHECK_RC(hammer_undo_redo(c->u, &r, NULL, 0, NULL, &e), e);
+			hammer_off_t p = hammer_undo_append_point(c->u);
+			done += p >= p0 ? p - p0 : c->g.size - (p0 - p);
+			p0 = p;
+		}
+		full_cycle(c);
+	}
+	full_cycle(c);
+}
+
+static void crash_case_adv(unsigned version, int nvol, int two, const struct plan *pl,
+			   int nmods, uint64_t adv, struct img *crash,
+			   struct img *expect, hammer_off_t *P_out)
 {
 	struct img pre, post1;
 	img_make(&pre, nvol, version);
 	struct cfx c;
 	cfx_attach(&c, img_open(&pre, 0));
+	if (adv) {
+		advance_fifo(&c, adv);
+		img_free(&pre);
+		img_capture(&pre, c.vs);
+	}
+	hammer_off_t F0 = hammer_undo_first(c.u);
 	hammer_off_t P1 = 0;
 	memset(&post1, 0, sizeof(post1));
 	if (two) {
@@ -402,7 +443,7 @@ static void crash_case(unsigned version, int nvol, int two, const struct plan *p
 	hammer_volume_swap(&h);
 	const struct hammer_blockmap *z3 = &h.vol0_blockmap[HAMMER_ZONE_UNDO_INDEX];
 	int got_post = two && pl->write_hdr;
-	CHECK(z3->first_offset == (got_post ? P1 : Z3BASE));
+	CHECK(z3->first_offset == (got_post ? P1 : F0));
 	img_copy(expect, got_post ? &post1 : &pre);
 	CHECK_SAME(&out, expect);
 	if (version >= 4 || pl->write_hdr) {
@@ -442,6 +483,13 @@ static void crash_case(unsigned version, int nvol, int two, const struct plan *p
 	img_free(&post1);
 }
 
+static void crash_case(unsigned version, int nvol, int two, const struct plan *pl,
+		       int nmods, struct img *crash, struct img *expect,
+		       hammer_off_t *P_out)
+{
+	crash_case_adv(version, nvol, two, pl, nmods, 0, crash, expect, P_out);
+}
+
 static void t_cycles_random(void **state)
 {
 	(void)state;
@@ -460,13 +508,88 @@ static void t_cycles_random(void **state)
 		if (v < 4 && !pl.write_hdr)
 			pl.meta = 0;
 		int nmods = 20 + (int)rnd_n(200);
-		CASE("cycles seed %llu case %d (v%u, %d vol, %s, hdr %d meta %d)",
-		     (unsigned long long)seed, cs, v, nvol, two ? "2 cycles" : "1 cycle",
-		     pl.write_hdr, pl.meta);
+		/* some cases start near the FIFO's end, so [F, L) wraps */
+		uint64_t adv = cs % 3 == 1 ? 8 * MB - 8 * 1024 - rnd_n(8 * 1024) : 0;
+		CASE("cycles seed %llu case %d (v%u, %d vol, %s, hdr %d meta %d, "
+		     "advance %llu)", (unsigned long long)seed, cs, v, nvol,
+		     two ? "2 cycles" : "1 cycle", pl.write_hdr, pl.meta,
+		     (unsigned long long)adv);
 		struct img crash, expect;
-		crash_case(v, nvol, two, &pl, nmods, &crash, &expect, NULL);
+		hammer_off_t P;
+		crash_case_adv(v, nvol, two, &pl, nmods, adv, &crash, &expect, &P);
+		if (adv)
+			CHECK(P < Z3BASE + 4 * MB);	/* it did wrap */
 		img_free(&crash);
 		img_free(&expect);
+	}
+}
+
+/* Every PAD size inside the replayed range, the 8-byte one included. */
+static void t_pads_recover(void **state)
+{
+	(void)state;
+	ut_rng = 8;
+	for (int wrapv = 0; wrapv < 2; wrapv++) {
+		CASE("pads in recovery%s", wrapv ? " (wrapped)" : "");
+		struct img pre, crash;
+		img_make(&pre, 1, 7);
+		struct cfx c;
+		cfx_attach(&c, img_open(&pre, 0));
+		if (wrapv) {
+			advance_fifo(&c, 8 * MB - 3000);
+			img_free(&pre);
+			img_capture(&pre, c.vs);
+		}
+		/* exact UNDO lengths: log by hand (the hook rounds to sectors) */
+		hammer_bufcache_set_hooks(c.bc, NULL);
+		uint64_t off = 3 * BB;
+		for (uint32_t r = 8; r <= 40; r += 8) {
+			hammer_off_t P = hammer_undo_append_point(c.u);
+			uint32_t room = 512 - (uint32_t)(P & 511);
+			if (room < 41 + r) {	/* start on a fresh sector */
+				modify_exact(&c, hammer_encode(2, 0, off), room - 40);
+				off += KB16;
+				room = 512;
+			}
+			modify_exact(&c, hammer_encode(2, 0, off), room - 40 - r);
+			off += KB16;
+			CHECK(512 - (hammer_undo_append_point(c.u) & 511) == r);
+			modify_exact(&c, hammer_encode(2, 0, off), 100);	/* PAD(r) first */
+			off += KB16;
+		}
+		struct hammer_undo_stats st;
+		hammer_undo_stats(c.u, &st);
+		CHECK(st.pad_records >= 5);
+		struct plan pl = { 1, 1, 0 };
+		flush_cycle(&c, &pl);
+		img_capture(&crash, c.vs);
+		cfx_close(&c);
+		struct hammer_recover_info info;
+		struct hammer_err e = { 0 };
+		struct img out;
+		CHECK_RC(recover(&crash, 0, 64 * MB, &out, &info, &e), e);
+		CHECK_SAME(&out, &pre);
+		CHECK(info.undo_records == st.undo_records);
+		/* a buffer checked before recovery changed it is unchecked after */
+		struct hammer_volset *vs = img_open(&crash, 0);
+		struct hammer_bufcache *bc;
+		assert_int_equal(hammer_bufcache_open(vs, 64 * MB, &bc), 0);
+		struct hammer_buffer *b;
+		void *d;
+		CHECK_RC(hammer_buffer_get(bc, hammer_encode(2, 0, 3 * BB), KB16, 0, &b,
+					   &d, &e), e);
+		hammer_buffer_set_verified(b, b->data, KB16);
+		hammer_buffer_put(bc, b);
+		CHECK_RC(hammer_recover_stage1(vs, bc, &info, &e), e);
+		CHECK_RC(hammer_buffer_get(bc, hammer_encode(2, 0, 3 * BB), KB16, 0, &b,
+					   &d, &e), e);
+		CHECK(!hammer_buffer_is_verified(b, b->data, KB16));
+		hammer_buffer_put(bc, b);
+		hammer_bufcache_close(bc);
+		hammer_volset_close(vs);
+		img_free(&out);
+		img_free(&crash);
+		img_free(&pre);
 	}
 }
 
@@ -1165,9 +1288,12 @@ static void t_redo_scan(void **state)
 		full_cycle(&c);
 		/* cycle B, the nominal range [F, L) */
 		hammer_off_t F = hammer_undo_first(c.u);
-		struct hammer_redo_rec sr = { 0, variant == 1 ? F : E, HAMMER_REDO_SYNC, 0 };
 		struct hammer_err e = { 0 };
 		hammer_off_t sync_at;
+		/* an older REDO_SYNC in the range: the newest one counts */
+		struct hammer_redo_rec old = { 0, variant == 1 ? E : F, HAMMER_REDO_SYNC, 0 };
+		CHECK_RC(hammer_undo_redo(c.u, &old, NULL, 0, NULL, &e), e);
+		struct hammer_redo_rec sr = { 0, variant == 1 ? F : E, HAMMER_REDO_SYNC, 0 };
 		CHECK_RC(hammer_undo_redo(c.u, &sr, NULL, 0, &sync_at, &e), e);
 		mods(&c, 10);
 		redo(&c, &w[nw++], 5, 8, HAMMER_REDO_WRITE, 448);
@@ -1278,6 +1404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_clean),
 		cmocka_unit_test(t_cycles_random),
+		cmocka_unit_test(t_pads_recover),
 		cmocka_unit_test(t_v3_header),
 		cmocka_unit_test(t_crash_in_recovery),
 		cmocka_unit_test(t_sim_states),
@@ -1285,6 +1412,8 @@ int main(void)
 		cmocka_unit_test(t_redo_scan),
 		cmocka_unit_test(t_perf),
 	};
+	if (getenv("TEST_FILTER"))	/* e.g. TEST_FILTER=t_refusals */
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	img_cache_free();
 	return rc;

@@ -237,6 +237,8 @@ static inline uint64_t fifo_phys(struct hammer_volset *vs, hammer_off_t z3)
 	return phys;
 }
 
+static inline void craft_crc(unsigned version, uint8_t *p, uint32_t size);
+
 /* ------------------------------------------------------ FIFO walker */
 struct wrec {
 	hammer_off_t off;
@@ -253,8 +255,17 @@ static inline int walk_one(struct hammer_volset *vs, hammer_off_t off, struct wr
 	struct hammer_err e = { 0 };
 	w->off = off;
 	CHECK_RC(hammer_volset_read(vs, off, w->raw, take, &e), e);
-	return hammer_fifo_rec_check(vs->version, off, w->raw,
-				     avail > take ? take : avail, &w->r, &e);
+	int rc = hammer_fifo_rec_check(vs->version, off, w->raw,
+				       avail > take ? take : avail, &w->r, &e);
+	if (!rc && w->r.head.hdr_type != HAMMER_HEAD_TYPE_PAD) {
+		/* written with exactly the version's CRC (v7 reads both) */
+		uint8_t tmp[HAMMER_UNDO_ALIGN];
+		memcpy(tmp, w->raw, w->r.head.hdr_size);
+		craft_crc(vs->version, tmp, w->r.head.hdr_size);
+		if (memcmp(tmp + 12, w->raw + 12, 4))
+			rc = -EBADMSG;
+	}
+	return rc;
 }
 
 /*
