@@ -578,13 +578,12 @@ static int run_workload(const struct workload *w, const char *only_state,
 		char why[700];
 		st->states++;
 		uint32_t ms = min_sync_for(&o, stt.epoch);
-		int rc2;
 		if (judge(bd, &o, ms, check_flags(st->states), why, sizeof(why)))
 			fail_state(st, w, id, "%s", why);
 		else if (verbose)
 			printf("ok   %s state %s (sync >= %u)\n", w->name, id, ms);
 		if (do_recrash && st->states % (uint64_t)do_recrash == 0 &&
-		    (rc2 = sim_state_open(s, &stt, &bd)) == 0) {
+		    sim_state_open(s, &stt, &bd) == 0) {
 			recrash(bd, &o, ms, w, id, st);
 			hammer_bdev_close(bd);
 		}

@@ -480,6 +480,24 @@ int dir_is_empty(struct hammer_mount *m, struct hammer_inode *dp)
 	return c.any ? 0 : 1;
 }
 
+/*
+ * May `ip` lose the name it has, with a directory expected or not?  (The
+ * rules of unlink/rmdir and of a rename over an existing target.)
+ */
+static int may_remove(struct hammer_mount *m, struct hammer_inode *ip,
+		      int want_dir)
+{
+	int isdir = ip->d.obj_type == HAMMER_OBJTYPE_DIRECTORY;
+	if (want_dir && !isdir)
+		return -ENOTDIR;
+	if (!want_dir && isdir)
+		return -EISDIR;
+	if (!isdir)
+		return 0;
+	int rc = dir_is_empty(m, ip);
+	return rc < 0 ? rc : rc ? 0 : -ENOTEMPTY;
+}
+
 /* One link of ip went away (its entry is already removed). */
 static int drop_link(struct hammer_mount *m, struct hammer_inode *ip)
 {
@@ -534,25 +552,10 @@ static int remove_name(struct hammer_mount *m, hammer_ino_t dir,
 				    (long long)target);
 	if (rc)
 		goto out;
-	int isdir = ip->d.obj_type == HAMMER_OBJTYPE_DIRECTORY;
-	if (want_dir && !isdir) {
-		rc = -ENOTDIR;
+	rc = may_remove(m, ip, want_dir);
+	if (rc)
 		goto out;
-	}
-	if (!want_dir && isdir) {
-		rc = -EISDIR;
-		goto out;
-	}
-	if (isdir) {
-		rc = dir_is_empty(m, ip);
-		if (rc <= 0) {
-			rc = rc ? rc : -ENOTEMPTY;
-			goto out;
-		}
-		rc = 0;
-	}
-	int nh = (dv.ip->d.uflags & (HAMMER_UF_NOHISTORY | HAMMER_SF_NOHISTORY)) != 0;
-	rc = rec_remove(m, &rec, nh);
+	rc = rec_remove(m, &rec, ino_nohist(dv.ip));
 	if (!rc)
 		rc = drop_link(m, ip);
 	if (rc) {
@@ -743,29 +746,14 @@ int hammer_rename(struct hammer_mount *m, hammer_ino_t sdir, const char *sname,
 		}
 	}
 	if (dexists && !(flags & HAMMER_RENAME_EXCHANGE)) {
-		if (sisdir && !disdir) {
-			rc = -ENOTDIR;
+		rc = may_remove(m, dip, sisdir);
+		if (rc)
 			goto out;
-		}
-		if (!sisdir && disdir) {
-			rc = -EISDIR;
-			goto out;
-		}
-		if (disdir) {
-			rc = dir_is_empty(m, dip);
-			if (rc <= 0) {
-				rc = rc ? rc : -ENOTEMPTY;
-				goto out;
-			}
-			rc = 0;
-		}
 	}
 	/* from here on a failure leaves a half rename in memory: break */
-	int snh = (sv.ip->d.uflags & (HAMMER_UF_NOHISTORY | HAMMER_SF_NOHISTORY)) != 0;
-	int dnh = (dv.ip->d.uflags & (HAMMER_UF_NOHISTORY | HAMMER_SF_NOHISTORY)) != 0;
-	rc = rec_remove(m, &srec, snh);
+	rc = rec_remove(m, &srec, ino_nohist(sv.ip));
 	if (!rc && dexists)
-		rc = rec_remove(m, &drec, dnh);
+		rc = rec_remove(m, &drec, ino_nohist(dv.ip));
 	if (!rc)
 		rc = entry_add(m, dv.ip, dname, dlen, sobj, sip->pfs_loc,
 			       sip->d.obj_type);

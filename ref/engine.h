@@ -158,6 +158,11 @@ int ino_load(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 struct hammer_inode *ino_new(struct hammer_mount *m, int64_t obj_id,
 			     uint32_t pfs_loc);
 void ino_dirty(struct hammer_mount *m, struct hammer_inode *ip, unsigned how);
+/* The per-file no-history flag (chflags): old versions are removed. */
+static inline int ino_nohist(const struct hammer_inode *ip)
+{
+	return (ip->d.uflags & (HAMMER_UF_NOHISTORY | HAMMER_SF_NOHISTORY)) != 0;
+}
 int ino_sync(struct hammer_mount *m, struct hammer_inode *ip);
 int ino_destroy(struct hammer_mount *m, struct hammer_inode *ip);
 void ino_cache_free(struct hammer_mount *m);

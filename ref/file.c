@@ -239,11 +239,6 @@ static int collect(struct hammer_mount *m, struct hammer_inode *ip,
 			(int64_t)kend, ASOF_LIVE, collect_visit, c);
 }
 
-static int nohist(const struct hammer_inode *ip)
-{
-	return (ip->d.uflags & (HAMMER_UF_NOHISTORY | HAMMER_SF_NOHISTORY)) != 0;
-}
-
 /* Replace whatever covers [base, base + len) by one record holding data. */
 static int store_block(struct hammer_mount *m, struct hammer_inode *ip,
 		       uint64_t base, const void *data, size_t len)
@@ -269,7 +264,7 @@ static int store_block(struct hammer_mount *m, struct hammer_inode *ip,
 		goto out;
 	for (;;) {
 		for (int i = 0; i < c->n && !rc; i++)
-			rc = rec_remove(m, &c->el[i], nohist(ip));
+			rc = rec_remove(m, &c->el[i], ino_nohist(ip));
 		if (rc || c->n < COLLECT_MAX)
 			break;
 		rc = collect(m, ip, base, base + len, c);
@@ -398,7 +393,7 @@ int file_truncate(struct hammer_mount *m, struct hammer_inode *ip, uint64_t size
 		if (rc || c->n == 0)
 			break;
 		for (int i = 0; i < c->n && !rc; i++)
-			rc = rec_remove(m, &c->el[i], nohist(ip));
+			rc = rec_remove(m, &c->el[i], ino_nohist(ip));
 	}
 	if (!rc && size > base)
 		rc = store_block(m, ip, base, blk, rl);
@@ -435,7 +430,7 @@ int file_remove_all(struct hammer_mount *m, struct hammer_inode *ip)
 		if (rc || a->n == 0)
 			break;
 		for (int i = 0; i < a->n && !rc; i++)
-			rc = rec_remove(m, &a->el[i], nohist(ip));
+			rc = rec_remove(m, &a->el[i], ino_nohist(ip));
 		if (rc)
 			break;
 	}

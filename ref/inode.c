@@ -498,7 +498,7 @@ int ino_sync(struct hammer_mount *m, struct hammer_inode *ip)
 	int rc = 0;
 	if (ip->flags & INO_DESTROYED)
 		return 0;
-	int nohist = (ip->d.uflags & (HAMMER_UF_NOHISTORY | HAMMER_SF_NOHISTORY)) != 0;
+	int nohist = ino_nohist(ip);
 	if (!m->cycle_tid)
 		m->cycle_tid = eng_alloc_tid(m);
 	struct hammer_inode_data disk = ip->d;
@@ -552,7 +552,7 @@ int ino_sync(struct hammer_mount *m, struct hammer_inode *ip)
 /* Remove every record of the object; the handle dies. */
 int ino_destroy(struct hammer_mount *m, struct hammer_inode *ip)
 {
-	int nohist = (ip->d.uflags & (HAMMER_UF_NOHISTORY | HAMMER_SF_NOHISTORY)) != 0;
+	int nohist = ino_nohist(ip);
 	int rc = file_remove_all(m, ip);
 	if (!rc && ip->rec_tid) {
 		struct hammer_btree_leaf_elm old;

@@ -91,15 +91,17 @@ static uint64_t dirty_bytes(struct hammer_mount *m)
  */
 static int log_header(struct hammer_mount *m)
 {
-	static uint8_t a[HAMMER_BUFSIZE], b[HAMMER_BUFSIZE];
+	uint8_t *a = calloc(2, HAMMER_BUFSIZE);	/* encode wants zeroed buffers */
+	if (!a)
+		return eng_err(m, -ENOMEM, NULL);
+	uint8_t *b = a + HAMMER_BUFSIZE;
+	int rc = 0;
 	struct hammer_volume_ondisk cur = *hammer_volset_root(m->vs);
 	struct hammer_volume_ondisk old = m->hdr_disk;
 	/* neutralise the fields written without UNDO */
 	cur.vol0_blockmap[HAMMER_ZONE_UNDO_INDEX] =
 		old.vol0_blockmap[HAMMER_ZONE_UNDO_INDEX];
 	cur.vol0_next_tid = old.vol0_next_tid;
-	memset(a, 0, sizeof(a));
-	memset(b, 0, sizeof(b));
 	hammer_volume_header_encode(&old, a);
 	hammer_volume_header_encode(&cur, b);
 	size_t crcoff = offsetof(struct hammer_volume_ondisk, vol_crc);
@@ -119,13 +121,16 @@ static int log_header(struct hammer_mount *m)
 		struct hammer_err e = { 0 };
 		hammer_off_t z1 = hammer_encode(HAMMER_ZONE_RAW_VOLUME_INDEX,
 						HAMMER_ROOT_VOLNO, i);
-		int rc = hammer_undo_log(m->undo, z1, a + i, last + 1 - i, &e);
-		if (rc)
-			return eng_err(m, rc, &e);
+		rc = hammer_undo_log(m->undo, z1, a + i, last + 1 - i, &e);
+		if (rc) {
+			eng_err(m, rc, &e);
+			break;
+		}
 		i = last + 1;
 	}
 #undef DIFFERS
-	return 0;
+	free(a);
+	return rc;
 }
 
 int eng_flush_locked(struct hammer_mount *m, int final)
@@ -536,12 +541,10 @@ int hammer_check(struct hammer_mount *m, unsigned flags,
 	struct hammer_fscheck_opts fo;
 	hammer_fscheck_opts_init(&fo);
 	fo.flags = flags;
-	/* records of the open cycle carry TIDs the header does not know yet */
 	pthread_mutex_lock(&m->lock);
+	/* records of the open cycle carry TIDs the header does not know yet */
 	fo.next_tid = m->next_tid;
 	fo.tree = &m->tree;
-	pthread_mutex_unlock(&m->lock);
-	pthread_mutex_lock(&m->lock);
 	int rc = 0;
 	while (m->dirty && !rc && !m->readonly && !m->broken) {
 		struct hammer_inode *ip = m->dirty;

@@ -379,6 +379,12 @@ static int ment_find(const struct mobj *d, const char *name)
 	return -1;
 }
 
+static void ment_add(struct mobj *d, const char *name, int obj)
+{
+	snprintf(d->ents[d->nents].name, sizeof(d->ents[0].name), "%s", name);
+	d->ents[d->nents++].obj = obj;
+}
+
 static void ment_del(struct mobj *d, int i)
 {
 	d->ents[i] = d->ents[--d->nents];
@@ -570,8 +576,7 @@ static void model_run(uint64_t seed, int ops)
 			md->o[i] = (struct mobj){ .used = 1, .ino = a.ino, .type = 'f',
 						  .nlink = 1, .parent = di, .mode = 0640 };
 			md->o[i].data = malloc(1);
-			snprintf(d->ents[d->nents].name, 32, "%s", nm);
-			d->ents[d->nents++].obj = i;
+			ment_add(d, nm, i);
 		} else if (what < 20) {	/* mkdir */
 			rc = hammer_mkdir(m, d->ino, nm, strlen(nm), 0750, 0, 0, &a);
 			if (k >= 0) {
@@ -585,8 +590,7 @@ static void model_run(uint64_t seed, int ops)
 			int i = obj_alloc(md);
 			md->o[i] = (struct mobj){ .used = 1, .ino = a.ino, .type = 'd',
 						  .nlink = 1, .parent = di, .mode = 0750 };
-			snprintf(d->ents[d->nents].name, 32, "%s", nm);
-			d->ents[d->nents++].obj = i;
+			ment_add(d, nm, i);
 		} else if (what < 23) {	/* symlink */
 			char t[200];
 			size_t tl = 1 + rnd() % 60;
@@ -606,8 +610,7 @@ static void model_run(uint64_t seed, int ops)
 			md->o[i] = (struct mobj){ .used = 1, .ino = a.ino, .type = 'l',
 						  .nlink = 1, .parent = di, .mode = 0777 };
 			memcpy(md->o[i].target, t, tl + 1);
-			snprintf(d->ents[d->nents].name, 32, "%s", nm);
-			d->ents[d->nents++].obj = i;
+			ment_add(d, nm, i);
 		} else if (what < 25) {	/* fifo */
 			rc = hammer_mknod(m, d->ino, nm, strlen(nm), S_IFIFO | 0600, 0, 0,
 					  0, &a);
@@ -622,8 +625,7 @@ static void model_run(uint64_t seed, int ops)
 			int i = obj_alloc(md);
 			md->o[i] = (struct mobj){ .used = 1, .ino = a.ino, .type = 'p',
 						  .nlink = 1, .parent = di, .mode = 0600 };
-			snprintf(d->ents[d->nents].name, 32, "%s", nm);
-			d->ents[d->nents++].obj = i;
+			ment_add(d, nm, i);
 		} else if (what < 50) {	/* write */
 			if (k < 0 || md->o[d->ents[k].obj].type != 'f')
 				continue;
@@ -737,8 +739,7 @@ static void model_run(uint64_t seed, int ops)
 			}
 			k = ment_find(d, nm);
 			ment_del(d, k);
-			snprintf(t->ents[t->nents].name, 32, "%s", tn);
-			t->ents[t->nents++].obj = si;
+			ment_add(t, tn, si);
 			if (md->o[si].type == 'd')
 				md->o[si].parent = ti;
 		} else if (what < 82) {	/* link */
@@ -761,8 +762,7 @@ static void model_run(uint64_t seed, int ops)
 			if (rc)
 				fail_msg("%s: link: %d", ctx, rc);
 			md->o[si].nlink++;
-			snprintf(t->ents[t->nents].name, 32, "%s", tn);
-			t->ents[t->nents++].obj = si;
+			ment_add(t, tn, si);
 		} else if (what < 86) {	/* chmod */
 			if (k < 0)
 				continue;
