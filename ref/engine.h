@@ -36,6 +36,19 @@
 #define INO_NEW		0x4u	/* no INODE record on disk yet */
 #define INO_GONE	0x8u	/* nlinks 0: remove at last release */
 #define INO_DESTROYED	0x10u	/* records removed; the handle is dead */
+#define INO_REDONE	0x20u	/* ino_dirty only: the change is covered by REDO */
+
+/* Per-file REDO limit between fsyncs (vfs.hammer.limit_redo). */
+#define HAMMER_LIMIT_REDO	(4u << 20)
+
+/* A REDO laid in the open cycle, to be terminated when the cycle flushes. */
+struct eng_redo_term {
+	int64_t objid;
+	uint32_t loc;
+	uint32_t flags;			/* HAMMER_REDO_TERM_WRITE or _TERM_TRUNC */
+	uint64_t offset;
+	uint32_t bytes;
+};
 
 struct hammer_inode {
 	int64_t obj_id;
@@ -45,6 +58,15 @@ struct hammer_inode {
 	hammer_off_t rec_data;		/* its data_offset */
 	unsigned flags;
 	int opens;
+	/*
+	 * REDO (fsync_mode 2 and 3): redo_on after the first fsync; writes and
+	 * truncates then lay REDO records, and an fsync only writes the FIFO
+	 * unless the inode has changes REDO cannot replay (noredo_gen above
+	 * m->redo_gen: such a change is durable only after two final cycles).
+	 */
+	int redo_on;
+	uint64_t redo_count;		/* REDO payload bytes since the last fsync */
+	uint64_t noredo_gen;
 	struct hammer_inode *hnext;
 	struct hammer_inode *dnext;	/* dirty list */
 	int on_dirty;
@@ -91,6 +113,23 @@ struct hammer_mount {
 	struct hammer_asof_obj *asofs;
 	size_t nasofs, asofs_cap;
 
+	/*
+	 * REDO bookkeeping.  redo_first[0] is the FIFO address of the first
+	 * REDO of the open cycle, [1] and [2] of the last two final cycles (0:
+	 * none).  A REDO_SYNC names the oldest of them: recovery may start as
+	 * far back as the cycle before the last one (its header may be the
+	 * last durable one), and TERMs keep older REDOs from running twice.
+	 */
+	hammer_off_t redo_first[3];
+	int redo_sync_laid;		/* this cycle has its REDO_SYNC */
+	int in_redo_sync;
+	uint64_t redo_gen;		/* final cycles completed */
+	struct eng_redo_term *terms;	/* REDOs of the open cycle */
+	size_t nterms, terms_cap;
+	struct hammer_recover_info rinfo;	/* what stage 1 found */
+	uint64_t redo_replayed, redo_skipped;	/* stage 2 counts */
+	uint64_t fast_fsyncs;			/* fsyncs that wrote only the FIFO */
+
 	struct hammer_err err;		/* first error (corruption) seen */
 	int broken;			/* a flush failed: refuse further writes */
 
@@ -126,6 +165,15 @@ int eng_flush_locked(struct hammer_mount *m, int final);
 int eng_sync_locked(struct hammer_mount *m);
 int eng_maybe_flush(struct hammer_mount *m);
 int eng_err(struct hammer_mount *m, int rc, struct hammer_err *e);
+/*
+ * Lay a REDO record for a live inode (WRITE: payload = the bytes written at
+ * off; TRUNC: off = the new size).  Never fails the caller's change: if the
+ * FIFO cannot take it, REDO is switched off for the inode (its next fsync
+ * is a full one).  Returns 1 when the change is covered by REDO.
+ */
+int eng_redo(struct hammer_mount *m, struct hammer_inode *ip, uint32_t flags,
+	     uint64_t off, const void *payload, size_t len);
+int eng_sync2(struct hammer_mount *m, int barrier);
 
 /* records (inode.c) */
 int rec_lookup(struct hammer_mount *m, uint32_t loc, int64_t obj, uint16_t rtype,
@@ -191,5 +239,9 @@ int dir_is_empty(struct hammer_mount *m, struct hammer_inode *dp);
 int file_truncate(struct hammer_mount *m, struct hammer_inode *ip,
 		  uint64_t size);
 int file_remove_all(struct hammer_mount *m, struct hammer_inode *ip);
+/* The write loop of hammer_write, for REDO re-execution too. */
+int file_write_locked(struct hammer_mount *m, struct hammer_inode *ip,
+		      uint64_t off, const uint8_t *src, size_t len,
+		      size_t *done);
 
 #endif

@@ -278,9 +278,9 @@ out:
 	return rc;
 }
 
-static int write_locked(struct hammer_mount *m, struct hammer_inode *ip,
-			uint64_t off, const uint8_t *src, size_t len,
-			size_t *done)
+int file_write_locked(struct hammer_mount *m, struct hammer_inode *ip,
+		      uint64_t off, const uint8_t *src, size_t len,
+		      size_t *done)
 {
 	uint8_t *blk = malloc(BLK_LARGE);
 	if (!blk)
@@ -316,7 +316,11 @@ static int write_locked(struct hammer_mount *m, struct hammer_inode *ip,
 			break;
 		ip->d.size = newsize;
 		*done += n;
-		ino_dirty(m, ip, INO_DIRTY);
+		unsigned how = INO_DIRTY;
+		if (ip->redo_on &&
+		    eng_redo(m, ip, HAMMER_REDO_WRITE, pos, src + *done - n, n))
+			how |= INO_REDONE;
+		ino_dirty(m, ip, how);
 	}
 	free(blk);
 	return rc;
@@ -354,12 +358,13 @@ ssize_t hammer_write(struct hammer_mount *m, hammer_ino_t ino, uint64_t off,
 	}
 	size_t done = 0;
 	v.ip->opens++;		/* pinned: flushes inside the loop trim the cache */
-	rc = write_locked(m, v.ip, off, buf, len, &done);
+	rc = file_write_locked(m, v.ip, off, buf, len, &done);
 	v.ip->opens--;
 	if (done) {
 		uint64_t now = eng_now(m);
 		v.ip->d.mtime = v.ip->d.ctime = now;
-		ino_dirty(m, v.ip, INO_DIRTY);
+		/* times ride along: REDO replays the bytes, not the times */
+		ino_dirty(m, v.ip, INO_DIRTY | INO_REDONE);
 	}
 	if (done)
 		rc = (ssize_t)done;	/* a short write reports what landed */

@@ -29,7 +29,9 @@
  * flush cycle writes them in DragonFly's order (data, UNDO/REDO + barrier,
  * volume header, meta-data).  hammer_sync runs two cycles and a barrier, so
  * everything before it survives any crash.  hammer_fsync follows the mount's
- * fsync_mode.
+ * fsync_mode (see hammer_fsync in mount.c): modes 2 and 3 switch a file to
+ * REDO at its first fsync, and later fsyncs of it only write the UNDO/REDO
+ * FIFO (mode 2 then flushes the disk cache, mode 3 does not).
  *
  * Errors are negative POSIX errno values.  -EUCLEAN means corruption was
  * found; hammer_mount_error() then describes it (what and where).
@@ -83,6 +85,11 @@ int hammer_mount(const char *spec, const struct hammer_mount_opts *o,
 int hammer_mount_bdevs(struct hammer_bdev **bds, int n,
 		       const struct hammer_mount_opts *o,
 		       struct hammer_mount **out, struct hammer_err *err);
+/*
+ * Stage 2 (REDO) runs at read-write mounts only, after stage 1, unless
+ * skip_redo is 2: a read-only mount shows the state before the REDOs (the
+ * data of fast fsyncs since the last full flush is not visible there).
+ */
 /* Flush everything (read-write), release everything.  Returns the flush error. */
 int hammer_unmount(struct hammer_mount *m);
 /* The first error recorded on this mount (for messages). */
@@ -223,6 +230,9 @@ struct hammer_mount_info {
 	hammer_tid_t flush_tid;		/* last TID made durable by a flush */
 	uint64_t flush_cycles;
 	uint64_t dirty_bytes;
+	uint64_t fast_fsyncs;		/* fsyncs that wrote only the UNDO/REDO FIFO */
+	uint64_t redo_replayed;		/* stage 2 at this mount: REDOs re-executed */
+	uint64_t redo_skipped;		/* ... and not applicable (object gone) */
 	char label[64];
 	hammer_uuid_t fsid;
 };

@@ -418,7 +418,10 @@ struct hammer_inode *ino_new(struct hammer_mount *m, int64_t obj_id,
 
 void ino_dirty(struct hammer_mount *m, struct hammer_inode *ip, unsigned how)
 {
-	ip->flags |= how;
+	/* a change REDO cannot replay is durable after two final cycles */
+	if (!(how & INO_REDONE))
+		ip->noredo_gen = m->redo_gen + 2;
+	ip->flags |= how & ~INO_REDONE;
 	if (!ip->on_dirty) {
 		ip->dnext = m->dirty;
 		m->dirty = ip;
@@ -703,7 +706,9 @@ int hammer_setattr(struct hammer_mount *m, hammer_ino_t ino,
 	struct hammer_inode *ip = v.ip;
 	uint64_t now = eng_now(m);
 	unsigned how = 0;
+	unsigned redone = 0;
 	if (mask & HAMMER_SET_SIZE) {
+		redone = INO_REDONE;
 		if (a->size != ip->d.size) {
 			rc = file_truncate(m, ip, a->size);
 			if (rc) {
@@ -711,9 +716,16 @@ int hammer_setattr(struct hammer_mount *m, hammer_ino_t ino,
 				goto out;
 			}
 			ip->d.mtime = now;
+			if (!ip->redo_on ||
+			    !eng_redo(m, ip, HAMMER_REDO_TRUNC, a->size, NULL, 0))
+				redone = 0;
 		}
 		how |= INO_DIRTY;
 	}
+	/* only a size change (and the times it sets) can be replayed */
+	if (mask & ~(HAMMER_SET_SIZE | HAMMER_SET_MTIME | HAMMER_SET_CTIME |
+		     HAMMER_SET_ATIME))
+		redone = 0;
 	if (mask & HAMMER_SET_MODE) {
 		ip->d.mode = (uint16_t)(a->mode & 07777);
 		how |= INO_DIRTY;
@@ -745,7 +757,7 @@ int hammer_setattr(struct hammer_mount *m, hammer_ino_t ino,
 		how |= INO_DIRTY;
 	}
 	if (how)
-		ino_dirty(m, ip, how);
+		ino_dirty(m, ip, how | redone);
 	ino_fill_attr(&ip->d, ip->obj_id, ino, 0, ip->rec_tid, a);
 out:
 	pthread_mutex_unlock(&m->lock);

@@ -504,6 +504,14 @@ int hammer_undo_log(struct hammer_undo *u, hammer_off_t addr, const void *old,
 	return 0;
 }
 
+size_t hammer_undo_redo_room(const struct hammer_undo *u)
+{
+	uint32_t room = HAMMER_UNDO_ALIGN - (uint32_t)(u->next & HAMMER_UNDO_MASK);
+	if (room <= HAMMER_REDO_TAIL_OVERHEAD)
+		room = HAMMER_UNDO_ALIGN;
+	return room - HAMMER_REDO_TAIL_OVERHEAD;
+}
+
 int hammer_undo_redo(struct hammer_undo *u, const struct hammer_redo_rec *r,
 		     const void *payload, size_t len, hammer_off_t *where,
 		     struct hammer_err *err)

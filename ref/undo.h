@@ -140,6 +140,13 @@ int hammer_undo_redo(struct hammer_undo *u, const struct hammer_redo_rec *r,
 		     const void *payload, size_t len, hammer_off_t *where,
 		     struct hammer_err *err);
 
+/*
+ * Payload bytes the next REDO WRITE record can carry without being split
+ * (1..HAMMER_REDO_MAX_PAYLOAD): the rest of P's sector, or a whole sector
+ * when the rest is too short and would become a PAD.  A caller that needs
+ * one record per piece (TERMs name pieces by offset) cuts its payload so.
+ */
+size_t hammer_undo_redo_room(const struct hammer_undo *u);
 /* Current append point (zone 3): the flusher's P. */
 hammer_off_t hammer_undo_append_point(const struct hammer_undo *u);
 /* The cached first_offset (start of the live FIFO range). */

@@ -17,6 +17,7 @@
  * a 500,000-entry directory).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -995,6 +996,240 @@ static void t_history(void **state)
 	assert_int_equal(old_version_visible(0, 1), 0);	/* chflags nohistory */
 }
 
+
+/* ------------------------------------------------------------ REDO */
+
+/*
+ * A crash right after an fsync: copy the image as it is on disk while the
+ * mount is still up (the engine wrote everything it promised), then mount
+ * the copy.
+ */
+static char crash_img[300];
+
+static void crash_copy(void)
+{
+	snprintf(crash_img, sizeof(crash_img), "%s.crash", img);
+	int in = open(img, O_RDONLY);
+	int out = open(crash_img, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(in >= 0 && out >= 0);
+	struct stat st;
+	assert_int_equal(fstat(in, &st), 0);
+	assert_int_equal(ftruncate(out, st.st_size), 0);
+	static uint8_t buf[1 << 20];
+	off_t pos = 0;
+	for (;;) {
+		off_t d = lseek(in, pos, SEEK_DATA);
+		if (d < 0)
+			break;
+		off_t h = lseek(in, d, SEEK_HOLE);
+		for (off_t o = d; o < h;) {
+			size_t n = (size_t)(h - o) < sizeof(buf) ? (size_t)(h - o)
+								 : sizeof(buf);
+			assert_int_equal(pread(in, buf, n, o), (ssize_t)n);
+			assert_int_equal(pwrite(out, buf, n, o), (ssize_t)n);
+			o += (off_t)n;
+		}
+		pos = h;
+	}
+	close(in);
+	close(out);
+}
+
+static struct hammer_mount *mount_path(const char *path, int ro, int fsync_mode,
+				       int skip_redo)
+{
+	struct hammer_mount_opts o;
+	hammer_mount_opts_init(&o);
+	o.readonly = ro;
+	o.fsync_mode = fsync_mode;
+	o.skip_redo = skip_redo;
+	o.cache_bytes = 8 << 20;
+	o.clock = test_clock;
+	struct hammer_mount *m;
+	struct hammer_err err = { 0 };
+	if (hammer_mount(path, &o, &m, &err))
+		fail_msg("mount %s: %s", path, err.msg);
+	return m;
+}
+
+static uint64_t fast_fsyncs(struct hammer_mount *m)
+{
+	struct hammer_mount_info mi;
+	assert_int_equal(hammer_mount_info(m, &mi), 0);
+	return mi.fast_fsyncs;
+}
+
+/* The file "r" of the crash copy must read exactly `want` (n bytes). */
+static void expect_file(struct hammer_mount *m, const uint8_t *want, size_t n,
+			const char *what)
+{
+	struct hammer_attr a;
+	if (hammer_lookup(m, 1, L("r"), &a))
+		fail_msg("%s: r is missing", what);
+	if (a.size != n)
+		fail_msg("%s: size %llu, want %zu", what,
+			 (unsigned long long)a.size, n);
+	uint8_t *got = malloc(n + 1);
+	assert_non_null(got);
+	assert_int_equal(hammer_read(m, a.ino, 0, got, n + 1), (ssize_t)n);
+	for (size_t i = 0; i < n; i++)
+		if (got[i] != want[i])
+			fail_msg("%s: byte %zu is %02x, want %02x", what, i, got[i],
+				 want[i]);
+	free(got);
+}
+
+static void check_crash_copy(const char *what)
+{
+	char save[sizeof(img)];
+	memcpy(save, img, sizeof(save));
+	size_t n = strlen(crash_img);
+	assert_true(n < sizeof(img));
+	memcpy(img, crash_img, n + 1);
+	check_image(what);
+	memcpy(img, save, sizeof(img));
+}
+
+static void t_redo(void **state)
+{
+	(void)state;
+	enum { N = 300000 };
+	uint8_t *want = malloc(N);
+	assert_non_null(want);
+	make_image(256ULL << 20);
+	struct hammer_mount *m = mount_path(img, 0, 2, 0);
+	struct hammer_attr a;
+	assert_int_equal(hammer_mknod(m, 1, L("r"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t f = a.ino;
+	fill(want, 20000, 1);
+	assert_int_equal(hammer_write(m, f, 0, want, 20000), 20000);
+	/* first fsync: a full one (the inode is new), REDO on from now */
+	assert_int_equal(hammer_fsync(m, f, 0), 0);
+	assert_int_equal(fast_fsyncs(m), 0);
+
+	/* appends, an unaligned overwrite, an extension past 1 MB */
+	fill(want + 20000, 30000, 2);
+	assert_int_equal(hammer_write(m, f, 20000, want + 20000, 30000), 30000);
+	fill(want + 777, 5000, 3);
+	assert_int_equal(hammer_write(m, f, 777, want + 777, 5000), 5000);
+	assert_int_equal(hammer_fsync(m, f, 0), 0);
+	assert_int_equal(fast_fsyncs(m), 1);
+	crash_copy();
+	struct hammer_mount *c = mount_path(crash_img, 0, 2, 0);
+	struct hammer_mount_info mi;
+	assert_int_equal(hammer_mount_info(c, &mi), 0);
+	assert_true(mi.redo_replayed > 0);
+	assert_int_equal(mi.redo_skipped, 0);
+	expect_file(c, want, 50000, "redo append+overwrite");
+	assert_int_equal(hammer_unmount(c), 0);
+	check_crash_copy("redo 1");
+	/* a read-only mount runs stage 1 only: the REDO'd bytes are not there */
+	c = mount_path(crash_img, 1, 2, 0);
+	assert_int_equal(hammer_lookup(c, 1, L("r"), &a), 0);
+	assert_int_equal(a.size, 50000);	/* stage 2 above made it durable */
+	assert_int_equal(hammer_unmount(c), 0);
+
+	/* truncate down, then write: both replayed, in order */
+	a.size = 12345;
+	assert_int_equal(hammer_setattr(m, f, &a, HAMMER_SET_SIZE), 0);
+	fill(want + 12345, 100, 4);
+	assert_int_equal(hammer_write(m, f, 12345, want + 12345, 100), 100);
+	assert_int_equal(hammer_fsync(m, f, 0), 0);
+	assert_int_equal(fast_fsyncs(m), 2);
+	crash_copy();
+	/* skip_redo=2: stage 2 does not run, the last full fsync's state */
+	c = mount_path(crash_img, 0, 2, 2);
+	assert_int_equal(hammer_mount_info(c, &mi), 0);
+	assert_int_equal(mi.redo_replayed, 0);
+	assert_int_equal(hammer_lookup(c, 1, L("r"), &a), 0);
+	assert_int_equal(a.size, 20000);
+	assert_int_equal(hammer_unmount(c), 0);
+	crash_copy();
+	c = mount_path(crash_img, 0, 2, 0);
+	expect_file(c, want, 12445, "redo truncate+write");
+	assert_int_equal(hammer_unmount(c), 0);
+	check_crash_copy("redo 2");
+
+	/*
+	 * One final flush cycle commits the REDO'd changes, but not durably
+	 * (the next header makes it so): REDOs from before it must still run
+	 * after a crash that undoes that cycle.
+	 */
+	assert_int_equal(hammer_flush(m), 0);
+	fill(want + 12445, 70000, 5);
+	assert_int_equal(hammer_write(m, f, 12445, want + 12445, 70000), 70000);
+	assert_int_equal(hammer_fsync(m, f, 0), 0);
+	assert_int_equal(fast_fsyncs(m), 3);
+	crash_copy();
+	c = mount_path(crash_img, 0, 2, 0);
+	expect_file(c, want, 82445, "redo across a flush");
+	assert_int_equal(hammer_unmount(c), 0);
+	check_crash_copy("redo 3");
+
+	/*
+	 * A durable sync terminates the earlier REDOs (TERM records): after it
+	 * and one more fast fsync, recovery re-executes only the new write.
+	 */
+	assert_int_equal(hammer_sync(m), 0);
+	fill(want + 100, 64, 6);
+	assert_int_equal(hammer_write(m, f, 100, want + 100, 64), 64);
+	assert_int_equal(hammer_fsync(m, f, 0), 0);
+	assert_int_equal(fast_fsyncs(m), 4);
+	crash_copy();
+	c = mount_path(crash_img, 0, 2, 0);
+	assert_int_equal(hammer_mount_info(c, &mi), 0);
+	assert_int_equal(mi.redo_replayed, 1);
+	expect_file(c, want, 82445, "redo after TERMs");
+	assert_int_equal(hammer_unmount(c), 0);
+
+	/* a change REDO cannot replay (chmod) makes the next fsync a full one */
+	a.mode = 0600;
+	assert_int_equal(hammer_setattr(m, f, &a, HAMMER_SET_MODE), 0);
+	assert_int_equal(hammer_write(m, f, 0, want, 10), 10);
+	assert_int_equal(hammer_fsync(m, f, 0), 0);
+	assert_int_equal(fast_fsyncs(m), 4);
+	/* ... and the one after it is fast again */
+	assert_int_equal(hammer_write(m, f, 0, want, 10), 10);
+	assert_int_equal(hammer_fsync(m, f, 0), 0);
+	assert_int_equal(fast_fsyncs(m), 5);
+
+	/* the per-file limit: past 4 MB of REDO the fsync is a full one */
+	uint8_t *big = calloc(1, 1 << 20);
+	assert_non_null(big);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(hammer_write(m, f, (uint64_t)i << 20, big, 1 << 20),
+				 1 << 20);
+	assert_int_equal(hammer_fsync(m, f, 0), 0);
+	assert_int_equal(fast_fsyncs(m), 5);
+	free(big);
+
+	/* modes 0 and 1 never take the fast path; mode 4 writes nothing */
+	assert_int_equal(hammer_unmount(m), 0);
+	for (int mode = 0; mode <= 1; mode++) {
+		m = mount_path(img, 0, mode, 0);
+		assert_int_equal(hammer_lookup(m, 1, L("r"), &a), 0);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(hammer_write(m, a.ino, 0, want, 10), 10);
+			assert_int_equal(hammer_fsync(m, a.ino, 0), 0);
+		}
+		assert_int_equal(fast_fsyncs(m), 0);
+		assert_int_equal(hammer_unmount(m), 0);
+	}
+	m = mount_path(img, 0, 4, 0);
+	assert_int_equal(hammer_lookup(m, 1, L("r"), &a), 0);
+	assert_int_equal(hammer_write(m, a.ino, 0, "x", 1), 1);
+	struct hammer_mount_info before;
+	assert_int_equal(hammer_mount_info(m, &before), 0);
+	assert_int_equal(hammer_fsync(m, a.ino, 0), 0);
+	assert_int_equal(hammer_mount_info(m, &mi), 0);
+	assert_int_equal(mi.flush_cycles, before.flush_cycles);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("redo modes");
+	unlink(crash_img);
+	unlink(img);
+	free(want);
+}
+
 /* ------------------------------------------------------------ ENOSPC */
 
 static void t_enospc(void **state)
@@ -1055,6 +1290,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_bigdir),
 		cmocka_unit_test(t_history),
 		cmocka_unit_test(t_enospc),
+		cmocka_unit_test(t_redo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
