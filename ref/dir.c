@@ -125,6 +125,68 @@ static int key_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
 	return 0;
 }
 
+/*
+ * A new object id for an entry `name` of directory dp: from the
+ * directory's block of OBJID_BULK ids (format digest 4.6), slot from the
+ * namekey's top bits, the next free one after it if taken.  A block is
+ * reserved from the TID counter (2 x OBJID_BULK TIDs, rounded up to a
+ * multiple of OBJID_BULK) and retired at three quarters used; with every
+ * slot taken the least recently used block is retired.  Ids are never
+ * handed out twice: blocks are never revisited, and after a remount new
+ * blocks start above vol0_next_tid.
+ */
+static int64_t objid_alloc(struct hammer_mount *m, struct hammer_inode *dp,
+			   const char *name, size_t len)
+{
+	if (!m->ocache) {
+		m->ocache = calloc(OBJID_CACHES, sizeof(*m->ocache));
+		if (!m->ocache)
+			return -ENOMEM;
+	}
+	struct eng_objid_cache *oc = NULL, *lru = &m->ocache[0];
+	for (size_t i = 0; i < OBJID_CACHES; i++) {
+		struct eng_objid_cache *c = &m->ocache[i];
+		if (c->dir == dp->obj_id && c->dir_loc == dp->pfs_loc) {
+			oc = c;
+			break;
+		}
+		if (c->used < lru->used)
+			lru = c;
+	}
+	if (!oc) {
+		oc = lru;	/* a free slot has used == 0 */
+		memset(oc, 0, sizeof(*oc));
+		hammer_tid_t t = m->next_tid;
+		if (t > 0x7FFFFFFFFFFFFFFFULL - 4 * OBJID_BULK)
+			return -ENOSPC;		/* out of object ids */
+		m->next_tid = t + 2 * OBJID_BULK;
+		oc->base = (t + OBJID_BULK - 1) & ~(hammer_tid_t)(OBJID_BULK - 1);
+		oc->dir = dp->obj_id;
+		oc->dir_loc = dp->pfs_loc;
+	}
+	oc->used = ++m->ocache_clock;
+	uint32_t iter;
+	uint64_t key = (uint64_t)hammer_namekey(dp->d.cap_flags, name, len, &iter);
+	unsigned n = (unsigned)(key >> 53) & (OBJID_BULK - 1);
+	unsigned w = n >> 5, b = n & 31;
+	while (oc->bm1[w] & (1u << b)) {
+		if (oc->bm0 & (1u << w)) {
+			w = (w + 1) & 31;
+			b = 0;
+		} else if (++b == 32) {
+			w = (w + 1) & 31;
+			b = 0;
+		}
+	}
+	oc->bm1[w] |= 1u << b;
+	if (oc->bm1[w] == 0xFFFFFFFFu)
+		oc->bm0 |= 1u << w;
+	int64_t obj = (int64_t)(oc->base + w * 32 + b);
+	if (++oc->count >= OBJID_BULK * 3 / 4)
+		memset(oc, 0, sizeof(*oc));	/* retired: the next id starts a block */
+	return obj;
+}
+
 /* The first key at or after the namekey that no live entry holds. */
 static int dir_free_key(struct hammer_mount *m, uint32_t loc, int64_t dir_obj,
 			const struct hammer_inode_data *dd, const char *name,
@@ -329,7 +391,11 @@ static int create_obj(struct hammer_mount *m, hammer_ino_t dir, const char *name
 	if (rc)
 		goto out;
 	struct hammer_inode *dp = dv.ip;
-	int64_t obj = (int64_t)eng_alloc_tid(m);
+	int64_t obj = objid_alloc(m, dp, name, len);
+	if (obj <= 0) {
+		rc = obj ? (int)obj : -ENOSPC;
+		goto out;
+	}
 	struct hammer_inode *ip = ino_new(m, obj, dp->pfs_loc);
 	if (!ip) {
 		rc = -ENOMEM;

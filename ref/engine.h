@@ -72,6 +72,23 @@ struct hammer_inode {
 	int on_dirty;
 };
 
+/*
+ * Object ids come in blocks of 1024 reserved from the TID space for one
+ * directory; the slot is picked from the top bits of the name's namekey,
+ * so a directory's objects sit together and ids follow name order.
+ */
+#define OBJID_BULK		1024
+#define OBJID_CACHES		256
+struct eng_objid_cache {
+	int64_t dir;			/* directory obj_id (0: free slot) */
+	uint32_t dir_loc;
+	hammer_tid_t base;		/* first id of the block */
+	unsigned count;			/* ids handed out */
+	uint64_t used;			/* LRU clock */
+	uint32_t bm0;			/* bit i: word i of bm1 is full */
+	uint32_t bm1[32];
+};
+
 /* An object seen as of a TID. */
 struct hammer_asof_obj {
 	int64_t obj_id;
@@ -108,6 +125,11 @@ struct hammer_mount {
 	struct hammer_inode **ihash;
 	size_t ihash_size, ninodes;
 	struct hammer_inode *dirty;	/* dirty inode list */
+
+	/* object id blocks per directory (dir.c, objid_alloc) */
+	struct eng_objid_cache *ocache;
+	size_t nocache;
+	uint64_t ocache_clock;
 
 	/* as-of handles: index = handle & ~HAMMER_INO_ASOF_BIT, from 1 */
 	struct hammer_asof_obj *asofs;

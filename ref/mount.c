@@ -31,6 +31,7 @@
 #include "engine.h"
 #include "crc.h"
 #include "fscheck.h"
+#include "planted.h"
 
 void hammer_mount_opts_init(struct hammer_mount_opts *o)
 {
@@ -122,6 +123,8 @@ int eng_redo(struct hammer_mount *m, struct hammer_inode *ip, uint32_t flags,
 		ip->redo_on = 0;	/* the next fsync is a full one */
 		return 0;
 	}
+	if (PLANTED(REDO_DROP) && flags == HAMMER_REDO_WRITE)
+		return 1;
 	const uint8_t *src = payload;
 	size_t done = 0;
 	do {
@@ -193,6 +196,11 @@ static int undo_hook(void *ctx, hammer_off_t zone2, const void *old, size_t len)
 	int rc = redo_sync_point(m);
 	if (rc)
 		return rc;
+	if (PLANTED(UNDO_SKIP)) {
+		static unsigned n;
+		if (n++ % 4 == 1)
+			return 0;
+	}
 	rc = hammer_undo_log(m->undo, zone2, old, len, &e);
 	return eng_err(m, rc, &e);
 }
@@ -289,7 +297,7 @@ int eng_flush_locked(struct hammer_mount *m, int final)
 	hammer_off_t P = hammer_undo_append_point(m->undo);
 	if (!rc)
 		rc = hammer_bufcache_flush_kind(m->bc, HAMMER_BUF_UNDO, &e);
-	if (!rc)
+	if (!rc && !PLANTED(NO_BARRIER))
 		rc = hammer_volset_flush(m->vs);
 	if (!rc)
 		hammer_undo_seal(m->undo);
@@ -417,6 +425,7 @@ static void mount_free(struct hammer_mount *m)
 {
 	ino_cache_free(m);
 	free(m->terms);
+	free(m->ocache);
 	free(m->asofs);
 	if (m->undo)
 		hammer_undo_close(m->undo);

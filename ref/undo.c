@@ -7,6 +7,7 @@
  * request first, by running the same layout loop without touching a
  * buffer, so -ENOSPC appends nothing.
  */
+#include "planted.h"
 #include "undo.h"
 #include "crc.h"
 #include "inspect.h"
@@ -183,6 +184,8 @@ void hammer_undo_seal(struct hammer_undo *u)
 
 void hammer_undo_cycle_end(struct hammer_undo *u)
 {
+	if (PLANTED(BAD_SEQ))
+		u->seq++;	/* the next cycle starts out of sequence */
 	/* keep a modest table for the next cycle, drop a big one */
 	if (u->hist.cap > 65536) {
 		hammer_u64map_free(&u->hist);
@@ -407,7 +410,8 @@ static int emit_run(struct hammer_undo *u, struct emit *e, int dry,
 				u->st.redo_records++;
 			}
 			put_tail(ptr, e->type, size);
-			set_crc(u->version, ptr, size);
+			if (!(PLANTED(CRC_UNSET) && u->seq % 5 == 0))
+				set_crc(u->version, ptr, size);
 			if (first)
 				e->where = p;
 			u->seq++;

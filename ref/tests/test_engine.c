@@ -997,6 +997,68 @@ static void t_history(void **state)
 }
 
 
+
+/* ------------------------------------------------------------ object ids */
+
+static void t_objid(void **state)
+{
+	(void)state;
+	make_image(256ULL << 20);
+	struct hammer_mount *m = do_mount(0, 0);
+	struct hammer_attr a, d1, d2;
+	assert_int_equal(hammer_mkdir(m, 1, L("d1"), 0755, 0, 0, &d1), 0);
+	assert_int_equal(hammer_mkdir(m, 1, L("d2"), 0755, 0, 0, &d2), 0);
+	enum { N = 900 };
+	static uint64_t ids[N], other[10];
+	char nm[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(nm, sizeof(nm), "f%d", i);
+		assert_int_equal(hammer_mknod(m, d1.ino, nm, strlen(nm),
+					      S_IFREG | 0644, 0, 0, 0, &a), 0);
+		ids[i] = a.obj_id;
+		if (i < 10) {
+			snprintf(nm, sizeof(nm), "g%d", i);
+			assert_int_equal(hammer_mknod(m, d2.ino, nm, strlen(nm),
+						      S_IFREG | 0644, 0, 0, 0, &a), 0);
+			other[i] = a.obj_id;
+		}
+	}
+	/* a directory's first 768 ids share one block of 1024 */
+	for (int i = 1; i < 768; i++)
+		assert_int_equal(ids[i] >> 10, ids[0] >> 10);
+	/* then a new block */
+	assert_true((ids[768] >> 10) != (ids[0] >> 10));
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(other[i] >> 10, other[0] >> 10);
+		assert_true((other[i] >> 10) != (ids[0] >> 10));
+	}
+	/* all distinct; slots spread (not handed out in order) */
+	uint64_t maxid = 0;
+	int in_order = 1;
+	for (int i = 0; i < N; i++) {
+		for (int j = 0; j < i; j++)
+			assert_true(ids[i] != ids[j]);
+		if (i && ids[i] != ids[i - 1] + 1)
+			in_order = 0;
+		if (ids[i] > maxid)
+			maxid = ids[i];
+	}
+	assert_false(in_order);
+	assert_int_equal(hammer_unmount(m), 0);
+	/* after a remount, never an id seen before */
+	m = do_mount(0, 0);
+	for (int i = 0; i < 10; i++) {
+		snprintf(nm, sizeof(nm), "h%d", i);
+		assert_int_equal(hammer_mknod(m, d1.ino, nm, strlen(nm),
+					      S_IFREG | 0644, 0, 0, 0, &a), 0);
+		assert_true(a.obj_id > maxid);
+		assert_true(a.obj_id > other[9]);
+	}
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("objid");
+	unlink(img);
+}
+
 /* ------------------------------------------------------------ REDO */
 
 /*
@@ -1291,6 +1353,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_history),
 		cmocka_unit_test(t_enospc),
 		cmocka_unit_test(t_redo),
+		cmocka_unit_test(t_objid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
