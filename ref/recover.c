@@ -11,7 +11,9 @@
  * Stage 1 makes two backward passes over [F, L): the first validates every
  * record and computes the restored volume headers on encoded copies, the
  * second applies the zone-2 UNDOs; the headers are installed only after.
- * So a refusal changes nothing, in memory or on disk.
+ * So a refusal changes nothing, in memory or on disk.  Only the 512-byte
+ * sectors whose bytes an UNDO changes are announced to the cache (and so
+ * written): see apply_zone2() for why that keeps recovery restartable.
  */
 #include "undo.h"
 #include "blockmap.h"
@@ -260,15 +262,43 @@ static int apply_zone2(struct s1 *s, hammer_off_t a, const uint8_t *src,
 		*err = x;
 		return rc;
 	}
-	rc = hammer_buffer_modify(s->f.bc, b, p, n);
-	if (rc) {
-		hammer_buffer_put(s->f.bc, b);
-		return HAMMER_ERR(err, rc, a, "recovery: buffer %016llx refused the "
-				  "change (is the UNDO hook installed?)",
-				  (unsigned long long)a);
+	/*
+	 * Announce (and so write back) only the sectors whose bytes change.
+	 * The last records of [F, L) may be the head of a split UNDO whose
+	 * tail the crash tore off the FIFO: they cover part of a sector
+	 * only, and the bytes they restore are the ones on disk (the
+	 * meta-data of a cycle whose FIFO write did not complete was never
+	 * written).  Writing such a sector would expose its uncovered bytes
+	 * to a torn or garbled write that no UNDO in [F, L) can repair, so a
+	 * crash during recovery could not be recovered again.  A sector whose
+	 * bytes do change was changed by a cycle whose UNDO covers all of
+	 * it (the flusher logs whole sectors, before the change), inside
+	 * [F, L): writing it is safe to repeat.
+	 */
+	uint32_t done = 0;
+	int changed = 0;
+	while (done < n) {
+		uint32_t in = (uint32_t)((a + done) & (HAMMER_SECTOR_SIZE - 1));
+		uint32_t len = HAMMER_SECTOR_SIZE - in;
+		if (len > n - done)
+			len = n - done;
+		uint8_t *q = (uint8_t *)p + done;
+		if (memcmp(q, src + done, len)) {
+			rc = hammer_buffer_modify(s->f.bc, b, q, len);
+			if (rc) {
+				hammer_buffer_put(s->f.bc, b);
+				return HAMMER_ERR(err, rc, a + done, "recovery: buffer "
+						  "%016llx refused the change (is "
+						  "the UNDO hook installed?)",
+						  (unsigned long long)(a + done));
+			}
+			memcpy(q, src + done, len);
+			changed = 1;
+		}
+		done += len;
 	}
-	memcpy(p, src, n);
-	b->verified = 0;	/* contents changed under any earlier check */
+	if (changed)
+		b->verified = 0;	/* contents changed under any earlier check */
 	hammer_buffer_put(s->f.bc, b);
 	return 0;
 }

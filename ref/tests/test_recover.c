@@ -620,11 +620,21 @@ static void t_v3_header(void **state)
 }
 
 /* ------------------------------------------- crashes during recovery */
+struct cdw {			/* a write a cd device passed on */
+	uint64_t off;
+	size_t len;
+};
+
 struct cd {
 	struct hammer_bdev *inner;
 	long *left;		/* writes still allowed; <0 unlimited */
 	long *count;
 	int borrowed;		/* inner outlives this device */
+	/* optional, for one volume: */
+	long garble_at;		/* 0 none, else write garble_at - 1 lands with */
+	uint32_t garble_sec;	/* this sector garbled, and the power fails */
+	struct cdw *log;	/* writes passed on, up to nlog_max */
+	long *nlog, nlog_max;
 };
 
 static int cd_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len)
@@ -640,7 +650,27 @@ static int cd_write(struct hammer_bdev *bd, uint64_t off, const void *buf, size_
 		return 0;	/* power is gone: the write never lands */
 	if (*c->left > 0)
 		(*c->left)--;
-	(*c->count)++;
+	long k = (*c->count)++;
+	if (c->log && *c->nlog < c->nlog_max)
+		c->log[(*c->nlog)++] = (struct cdw){ off, len };
+	if (c->garble_at && k == c->garble_at - 1 &&
+	    (size_t)c->garble_sec * 512 < len) {
+		/* a sector unlike both its old and its new bytes */
+		uint8_t *g = malloc(len);
+		assert_non_null(g);
+		memcpy(g, buf, len);
+		uint8_t *sec = g + (size_t)c->garble_sec * 512, old[512];
+		CHECK(hammer_bdev_read(c->inner, off + (uint64_t)c->garble_sec * 512,
+				       old, 512) == 0);
+		rnd_fill(sec, 512);
+		while (sec[0] == ((const uint8_t *)buf)[c->garble_sec * 512] ||
+		       sec[0] == old[0])
+			sec[0]++;
+		int rc = hammer_bdev_write(c->inner, off, g, len);
+		free(g);
+		*c->left = 0;	/* the power fails with it */
+		return rc;
+	}
 	return hammer_bdev_write(c->inner, off, buf, len);
 }
 
@@ -748,6 +778,143 @@ static void t_crash_in_recovery(void **state)
 		img_free(&crash);
 		img_free(&expect);
 	}
+}
+
+/*
+ * One volume on a cd device over a RAM copy of im (closed with the set),
+ * optionally garbling a write (garble_at, garble_sec) and logging them.
+ */
+static struct hammer_volset *cd1_open(const struct img *im, long *left, long *count,
+				      long garble_at, uint32_t garble_sec,
+				      struct cdw *log, long *nlog, long nlog_max)
+{
+	assert_int_equal(im->n, 1);
+	struct hammer_bdev *bd = calloc(1, sizeof(*bd));
+	struct cd *c = calloc(1, sizeof(*c));
+	assert_non_null(bd);
+	assert_non_null(c);
+	c->inner = ram_from(im->bytes[0], im->size[0], 0);
+	c->left = left;
+	c->count = count;
+	c->garble_at = garble_at;
+	c->garble_sec = garble_sec;
+	c->log = log;
+	c->nlog = nlog;
+	c->nlog_max = nlog_max;
+	bd->ops = &cd_ops;
+	bd->ctx = c;
+	bd->size = c->inner->size;
+	bd->sector_size = 512;
+	snprintf(bd->name, sizeof(bd->name), "cd0");
+	return vs_open_bds(&bd, 1, 0);
+}
+
+/*
+ * A FIFO write torn inside a split UNDO.  The records of the torn cycle
+ * left in [F, L) cover the head of a sector of their target but not its
+ * tail (the rest of that UNDO was torn off), and the bytes they restore are
+ * the ones on disk (that cycle's meta-data was never written).  Recovery
+ * must not write such a sector: garbled by a crash during recovery, its
+ * bytes outside every UNDO of [F, L) could not be restored by the next
+ * recovery, which sees the same [F, L) (crashloop link+sync state
+ * e3:sp0:t0p10/e0:sp1:g1.7: a B-tree node with a bad CRC).  For every
+ * tear point of the second cycle's FIFO write: recover; crash that
+ * recovery at each of its zone-2 writes with each sector of it garbled;
+ * recover again.  The first cycle is durable but its header's range still
+ * covers it, so every recovery must give back the state before it, and
+ * the sectors it changed are written (and may be garbled) too.
+ */
+static void t_torn_split_undo(void **state)
+{
+	(void)state;
+	ut_rng = ut_seed("TEST_RECOVER_SEED", 0x2ec0006);
+	CASE("torn split UNDO");
+	struct img pre, mid, full;
+	img_make(&pre, 1, 7);
+	struct cfx c;
+	cfx_attach(&c, img_open(&pre, 0));
+	hammer_off_t node = hammer_encode(2, 0, 3 * BB);	/* a 4 KB B-tree node */
+	/* cycle 1, all written: one sector of the node and another one */
+	modify_z2(&c, node + 0x610, 40);
+	modify_z2(&c, node + 5 * KB16 + 0x230, 100);
+	hammer_off_t P1 = full_cycle(&c);
+	img_capture(&mid, c.vs);
+	/* cycle 2: a sector, the whole node (one UNDO split into about nine
+	 * records), two sectors; the FIFO write is all that starts */
+	modify_z2(&c, node + 2 * KB16 + 0x20, 30);
+	modify_z2(&c, node, 4096);
+	modify_z2(&c, node + 3 * KB16 + 0x100, 600);
+	hammer_off_t P2 = hammer_undo_append_point(c.u);
+	struct hammer_err e = { 0 };
+	CHECK_RC(hammer_bufcache_flush_kind(c.bc, HAMMER_BUF_UNDO, &e), e);
+	img_capture(&full, c.vs);
+	hammer_off_t zend = (P2 + KB16 - 1) & ~(KB16 - 1);
+	CHECK(P2 > P1 + 4096 && (P1 - Z3BASE) / BB == (zend - 8 - Z3BASE) / BB);
+	uint64_t pend = fifo_phys(c.vs, zend - 8) + 8;
+	hammer_off_t cut0 = (P1 + 511) & ~(hammer_off_t)511;
+	uint64_t pcut0 = fifo_phys(c.vs, cut0);
+	cfx_close(&c);
+
+	int cuts = 0, garbled = 0, inside = 0;
+	for (hammer_off_t cut = cut0; cut < P2; cut += 512) {
+		/* the FIFO write kept its sectors before cut, the rest is old */
+		struct img torn;
+		img_copy(&torn, &full);
+		uint64_t pc = pcut0 + (cut - cut0);
+		memcpy(torn.bytes[0] + pc, mid.bytes[0] + pc, pend - pc);
+		CASE("torn split UNDO: FIFO torn at %016llx", (unsigned long long)cut);
+		struct cdw log[64];
+		long nlog = 0, left = -1, count = 0;
+		struct hammer_volset *vs = cd1_open(&torn, &left, &count, 0, 0, log,
+						    &nlog, 64);
+		struct hammer_bufcache *bc;
+		assert_int_equal(hammer_bufcache_open(vs, 64 * MB, &bc), 0);
+		struct hammer_recover_info info;
+		CHECK_RC(hammer_recover_stage1(vs, bc, &info, &e), e);
+		CHECK(info.last > P1 && info.last <= cut);
+		inside += info.last > P1 + 512 && info.last < P2 - 512;
+		struct img out;
+		img_capture(&out, vs);
+		hammer_bufcache_close(bc);
+		hammer_volset_close(vs);
+		CHECK_SAME(&out, &pre);
+		img_free(&out);
+		CHECK(nlog < 64);
+		for (long k = 0; k < nlog; k++) {
+			if (log[k].off < KB16)
+				continue;	/* the volume header: no UNDO covers it */
+			for (uint32_t j = 0; j < log[k].len / 512; j++) {
+				CASE("torn split UNDO: FIFO torn at %016llx, recovery "
+				     "crashed at its write %ld (%#llx+%zu) with sector "
+				     "%u garbled", (unsigned long long)cut, k,
+				     (unsigned long long)log[k].off, log[k].len, j);
+				left = -1;
+				count = 0;
+				vs = cd1_open(&torn, &left, &count, k + 1, j, NULL,
+					      NULL, 0);
+				assert_int_equal(hammer_bufcache_open(vs, 64 * MB, &bc), 0);
+				CHECK_RC(hammer_recover_stage1(vs, bc, &info, &e), e);
+				struct img after;
+				img_capture(&after, vs);
+				hammer_bufcache_close(bc);
+				hammer_volset_close(vs);
+				struct hammer_recover_info i2;
+				CHECK_RC(recover(&after, 0, 64 * MB, &out, &i2, &e), e);
+				CHECK_SAME(&out, &pre);
+				img_free(&out);
+				img_free(&after);
+				garbled++;
+			}
+		}
+		img_free(&torn);
+		cuts++;
+	}
+	CASE("torn split UNDO");
+	CHECK(cuts >= 8 && inside >= 6);
+	CHECK(garbled >= 2 * cuts);	/* cycle 1's two sectors, at least */
+	img_free(&full);
+	img_free(&mid);
+	img_free(&pre);
 }
 
 /*
@@ -1407,6 +1574,7 @@ int main(void)
 		cmocka_unit_test(t_pads_recover),
 		cmocka_unit_test(t_v3_header),
 		cmocka_unit_test(t_crash_in_recovery),
+		cmocka_unit_test(t_torn_split_undo),
 		cmocka_unit_test(t_sim_states),
 		cmocka_unit_test(t_refusals),
 		cmocka_unit_test(t_redo_scan),
