@@ -224,7 +224,11 @@ struct hammer_recover_info {
  * Read-write volume sets: restored META buffers are written (also midway
  * if the cache fills up: recovery is restartable), then the restored
  * non-root headers, a barrier, the root header (first = F, next = L), a
- * barrier.  A clean FIFO writes nothing unless the header's range needs
+ * barrier.  Only sectors whose bytes an UNDO changes are written: a
+ * sector covered in part (the head of a split UNDO whose tail a torn FIFO
+ * write lost) already holds the disk's bytes and is left alone, so a
+ * garbled recovery write never hits bytes the UNDOs of [F, L) cannot
+ * restore.  A clean FIFO writes nothing unless the header's range needs
  * normalising.  Read-only: restored bytes stay in memory (dirty buffers,
  * in-memory headers, including first/next); -ENOBUFS if they do not fit in
  * the cache.  Restartable: a crash at any write recovers again to the same
