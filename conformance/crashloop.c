@@ -1,36 +1,58 @@
 /*
  * crashloop.c - the crash-recovery conformance suite.
  *
- * For each workload: format a small volume in RAM, create a fixed starting
- * tree and settle it (it becomes the base every crash state starts from),
- * stack the simulated device (sim/sim.h) on it, mount, and run the
- * workload: operations, each followed by fsync, fdatasync or sync.  At
- * every completed durability call the oracle records a canonical dump of
- * the whole file system (every path, type, mode, link count, size, content
- * hash, symlink target) and how many epochs of the device log were closed.
- * Then every crash state of the log is enumerated (sim's prefixes, subsets,
- * torn writes, garbage sectors), and for each one:
+ * Format a small volume in RAM once, stack the simulated device (sim/sim.h)
+ * on it, mount, create a fixed starting tree and settle it: it becomes the
+ * base every crash state starts from.  Then, for each workload, fork a
+ * child per job that inherits that mount (fork is the snapshot: every
+ * workload starts from the same in-memory state without redoing it) and
+ * runs the workload: operations, each followed by fsync, fdatasync or sync.
+ * At every completed durability call the oracle records a canonical dump
+ * of the whole file system (every path, type, mode, link count, size,
+ * content hash, symlink target) and how many epochs of the device log were
+ * closed.  Then every crash state of the log is enumerated (sim's prefixes,
+ * subsets, torn writes, garbage sectors); job k of N judges the states whose
+ * index is k modulo N:
  *   1. mount it (stage 1 UNDO recovery runs; a second mount must work too);
  *   2. the checker (hammer_check) must report no error;
  *   3. the file system must equal one of the recorded dumps from the last
  *      durability call completed before the crash epoch on, or a later one
  *      (a crash after a sync's writes reached the disk shows that state):
  *      everything promised is there, renames are atomic, link counts exact.
- * With --recrash, a sample of states is also crashed again at every write
- * of its own recovery, and each of those states must recover as well.
+ * The parent prints every result in state order, so the output does not
+ * depend on the number of jobs.  With --recrash, a sample of states is
+ * also crashed again at every write of its own recovery, and each of those
+ * states must recover as well.
+ *
+ * The freemap recount.  A full recount reads the whole layer-1 and layer-2
+ * arrays and FIFO (24 MB here) and would be nearly all the time of a
+ * state.  So the base gets one full check, plus a check that reads only
+ * what the file system can reach (HAMMER_FSCK_CHECKMAP_REACHABLE), which
+ * lists the freemap ranges it did not read.  A crash state gets the
+ * reachable check when the same ranges were skipped, no logged write
+ * covers them and the state itself did not change them (recovery writes,
+ * garbage sectors): those bytes are then the base's, which the full check
+ * found clean with nothing there in use, so the full recount would find
+ * what the reachable one finds (outside the FIFO's live range it could
+ * only add warnings).  Otherwise the state gets the full recount.
  *
  * Every failure prints the workload name and the sim state id; rerun one
- * with `crashloop --workload NAME --state ID -v`.  The last line is
- * `N passed, F failed`, counting crash states.
+ * with `crashloop --workload NAME --state ID -v` (a state run alone always
+ * gets the full recount).  The last line is `N passed, F failed`, counting
+ * crash states; the exit status is 1 when anything failed.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ref/fscheck.h"
 #include "ref/hammer.h"
@@ -39,36 +61,72 @@
 #include "sim/sim.h"
 
 #define VOL_SIZE	(256ULL << 20)
+#define UNDO_SIZE	(8 << 20)	/* one big-block: the smallest FIFO */
 #define MAX_SYNCS	16
+#define MAX_JOBS	64
 
-static int verbose;
-static unsigned full_check_every = 8;	/* the freemap recount is the slow part */
+/* Options, set once by main (inherited by the children). */
+struct config {
+	int verbose;
+	unsigned checkmap_every;	/* freemap recount on every N-th state */
+	int recrash_every;
+	const char *only_state;
+	int jobs;
+	int verify_proof;	/* also run the full recount where proven */
+};
 
-/* ---------------------------------------------------------- dumps */
+/* ---------------------------------------------------------- text */
 
 struct sbuf {
 	char *p;
 	size_t len, cap;
 };
 
+static void sb_reserve(struct sbuf *b, size_t more)
+{
+	if (b->p && b->len + more < b->cap)
+		return;
+	size_t ncap = b->cap ? b->cap : 4096;
+	while (ncap <= b->len + more)
+		ncap *= 2;
+	b->p = realloc(b->p, ncap);
+	if (!b->p)
+		abort();
+	b->cap = ncap;
+}
+
+static void sb_vprintf(struct sbuf *b, const char *fmt, va_list ap)
+{
+	va_list aq;
+	va_copy(aq, ap);
+	int n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		return;
+	sb_reserve(b, (size_t)n + 1);
+	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	b->len += (size_t)n;
+}
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void sb_printf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL,
-				  b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = b->cap ? b->cap * 2 + (size_t)n : 4096 + (size_t)n;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
-	}
+	va_start(ap, fmt);
+	sb_vprintf(b, fmt, ap);
+	va_end(ap);
 }
+
+static void sb_add(struct sbuf *b, const void *p, size_t n)
+{
+	sb_reserve(b, n + 1);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+/* ---------------------------------------------------------- dumps */
 
 struct dent {
 	char name[256];
@@ -91,6 +149,8 @@ static int dl_fn(void *ctx, const char *name, size_t len, hammer_ino_t ino,
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->e = realloc(l->e, (size_t)l->cap * sizeof(*l->e));
+		if (!l->e)
+			abort();
 	}
 	memcpy(l->e[l->n].name, name, len);
 	l->e[l->n].name[len] = 0;
@@ -102,6 +162,20 @@ static int dl_fn(void *ctx, const char *name, size_t len, hammer_ino_t ino,
 static int dent_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
+}
+
+/* Content hash: 8 bytes at a time (the dumps only ever meet each other). */
+static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (; n >= 8; p += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	for (; n; p++, n--)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h;
 }
 
 /* Canonical dump of the tree under `dir`; returns 0 or the first error. */
@@ -126,15 +200,14 @@ static int dump_dir(struct hammer_mount *m, hammer_ino_t dir, const char *path,
 			  a.size);
 		if (S_ISREG(a.mode)) {
 			uint64_t h = 14695981039346656037ULL;
-			uint8_t buf[65536];
+			static uint8_t buf[65536];
 			for (uint64_t off = 0; off < a.size;) {
 				ssize_t n = hammer_read(m, a.ino, off, buf, sizeof(buf));
 				if (n <= 0) {
 					rc = n < 0 ? (int)n : -EIO;
 					break;
 				}
-				for (ssize_t j = 0; j < n; j++)
-					h = (h ^ buf[j]) * 1099511628211ULL;
+				h = hash_bytes(h, buf, (size_t)n);
 				off += (uint64_t)n;
 			}
 			sb_printf(out, " h%016" PRIx64, h);
@@ -347,100 +420,6 @@ static int oracle_record(struct oracle *o, struct hammer_mount *m, struct sim *s
 	return 0;
 }
 
-/* ---------------------------------------------------------- checking */
-
-struct stats {
-	uint64_t states, failed, recrash_states;
-	double secs;
-};
-
-static struct hammer_mount *mount_dev(struct hammer_bdev *bd, int ro,
-				      struct hammer_err *err, int *rcp)
-{
-	struct hammer_mount_opts o;
-	hammer_mount_opts_init(&o);
-	o.readonly = ro;
-	o.cache_bytes = 4 << 20;
-	struct hammer_mount *m = NULL;
-	*rcp = hammer_mount_bdevs(&bd, 1, &o, &m, err);
-	return m;
-}
-
-static void fail_state(struct stats *st, const struct workload *w,
-		       const char *id, const char *fmt, ...)
-{
-	va_list ap;
-	st->failed++;
-	printf("FAIL %s state %s: ", w->name, id);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n      rerun: crashloop --workload %s --state %s -v\n", w->name, id);
-}
-
-/* Mount a crashed device and judge it.  Returns 0 when it passes. */
-static int judge(struct hammer_bdev *bd, const struct oracle *o, uint32_t min_sync,
-		 unsigned flags, char *why, size_t wlen)
-{
-	struct hammer_err err = { 0 };
-	int rc;
-	struct hammer_mount *m = mount_dev(bd, 0, &err, &rc);
-	if (rc) {
-		snprintf(why, wlen, "mount failed: %d %s", rc, err.msg);
-		return -1;
-	}
-	struct hammer_fscheck_report r;
-	memset(&r, 0, sizeof(r));
-	rc = hammer_check(m, flags, &r, &err);
-	if (rc || r.errors) {
-		snprintf(why, wlen, "checker: rc %d, %zu errors, first: %s %s", rc,
-			 (size_t)r.errors,
-			 r.count ? hammer_fscheck_code_name(r.findings[0].code) : "-",
-			 r.count ? r.findings[0].msg : err.msg);
-		hammer_fscheck_report_free(&r);
-		hammer_unmount(m);
-		return -1;
-	}
-	hammer_fscheck_report_free(&r);
-	char *d = dump_fs(m, &rc);
-	int ok = -1;
-	if (rc) {
-		snprintf(why, wlen, "reading the tree failed: %d %s", rc,
-			 hammer_mount_error(m)->msg);
-	} else {
-		for (int i = (int)min_sync; i < o->n; i++)
-			if (!strcmp(d, o->dump[i]))
-				ok = 0;
-		if (ok) {
-			snprintf(why, wlen, "tree matches no allowed state (sync %u..%d)",
-				 min_sync, o->n - 1);
-			if (verbose) {
-				printf("--- recovered:\n%s--- oldest allowed:\n%s", d,
-				       o->dump[min_sync]);
-			}
-		}
-	}
-	free(d);
-	rc = hammer_unmount(m);
-	if (!ok && rc) {
-		snprintf(why, wlen, "unmount after recovery failed: %d", rc);
-		ok = -1;
-	}
-	return ok;
-}
-
-/*
- * Every state gets the B-tree, record, directory, file and FIFO checks;
- * every full_check_every-th also the freemap recount (checkmap), which
- * reads the whole freemap and FIFO.  A state rerun alone gets everything.
- */
-static unsigned check_flags(uint64_t n)
-{
-	if (full_check_every <= 1 || n % full_check_every == 0)
-		return 0;
-	return HAMMER_FSCK_NO_CHECKMAP;
-}
-
 /* The oldest recorded state a crash in epoch E must show (or later). */
 static uint32_t min_sync_for(const struct oracle *o, uint32_t epoch)
 {
@@ -451,6 +430,249 @@ static uint32_t min_sync_for(const struct oracle *o, uint32_t epoch)
 	return j;
 }
 
+/* ---------------------------------------------------------- mounting */
+
+/* A deterministic clock per mount: images do not depend on the time of day. */
+struct fake_clock {
+	uint64_t now;
+};
+
+static uint64_t fake_now(void *ctx)
+{
+	struct fake_clock *c = ctx;
+	return c->now += 1000;
+}
+
+static struct hammer_mount *mount_dev(struct hammer_bdev *bd, struct fake_clock *clk,
+				      struct hammer_err *err, int *rcp)
+{
+	struct hammer_mount_opts o;
+	hammer_mount_opts_init(&o);
+	o.cache_bytes = 4 << 20;
+	o.clock = fake_now;
+	o.clock_ctx = clk;
+	clk->now = 1795306471000000ULL;
+	struct hammer_mount *m = NULL;
+	*rcp = hammer_mount_bdevs(&bd, 1, &o, &m, err);
+	return m;
+}
+
+/* ---------------------------------------------------------- freemap proof */
+
+/*
+ * What the base's checks established: `ok` when the full recount was clean
+ * with nothing in use outside what the file system reaches, and `skip` is
+ * what the reachable recount of the base did not read.
+ */
+struct base_proof {
+	int ok;
+	struct hammer_fsck_range *skip;
+	size_t nskip;
+};
+
+/* The reachable recount skipped what it skipped on the base. */
+static int same_skips(const struct base_proof *bp, const struct hammer_fscheck_report *r)
+{
+	if (r->nskipped != bp->nskip)
+		return 0;
+	for (size_t i = 0; i < bp->nskip; i++)
+		if (r->skipped[i].vol_no != bp->skip[i].vol_no ||
+		    r->skipped[i].off != bp->skip[i].off ||
+		    r->skipped[i].len != bp->skip[i].len)
+			return 0;
+	return 1;
+}
+
+/* 1 if the state device changed a skipped range itself (or cannot tell). */
+static int state_touches(const struct base_proof *bp, struct hammer_bdev *bd)
+{
+	for (size_t i = 0; i < bp->nskip; i++)
+		if (sim_state_touches(bd, bp->skip[i].off, bp->skip[i].len))
+			return 1;
+	return 0;
+}
+
+static int log_touches(const struct base_proof *bp, const struct sim *s)
+{
+	for (size_t i = 0; i < bp->nskip; i++)
+		if (sim_log_touches(s, bp->skip[i].off, bp->skip[i].len))
+			return 1;
+	return 0;
+}
+
+/* Check the settled base as a state of s (nothing logged yet). */
+static int prove_base(struct sim *s, struct base_proof *bp, char *why, size_t wlen)
+{
+	memset(bp, 0, sizeof(*bp));
+	struct sim_state st;
+	struct hammer_bdev *bd;
+	sim_state_latest(s, &st);
+	int rc = sim_state_open(s, &st, &bd);
+	if (rc) {
+		snprintf(why, wlen, "cannot open the base as a state: %d", rc);
+		return rc;
+	}
+	struct fake_clock clk;
+	struct hammer_err err = { 0 };
+	struct hammer_mount *m = mount_dev(bd, &clk, &err, &rc);
+	if (rc) {
+		snprintf(why, wlen, "base mount failed: %d %s", rc, err.msg);
+		return rc;
+	}
+	struct hammer_fscheck_report r;
+	memset(&r, 0, sizeof(r));
+	rc = hammer_check(m, 0, &r, &err);
+	if (rc || r.errors || !r.checkmap_run) {
+		snprintf(why, wlen, "the base is not clean: rc %d, %zu errors, first: %s %s",
+			 rc, (size_t)r.errors,
+			 r.count ? hammer_fscheck_code_name(r.findings[0].code) : "-",
+			 r.count ? r.findings[0].msg : err.msg);
+		hammer_fscheck_report_free(&r);
+		hammer_unmount(m);
+		return rc ? rc : -EUCLEAN;
+	}
+	int ok = r.cm_unreachable_live == 0;
+	hammer_fscheck_report_free(&r);
+	rc = hammer_check(m, HAMMER_FSCK_CHECKMAP_REACHABLE, &r, &err);
+	ok = ok && !rc && !r.errors && r.checkmap_run;
+	for (size_t i = 0; ok && i < r.nskipped; i++)
+		ok = r.skipped[i].vol_no == 0;	/* the sim is volume 0 */
+	if (ok) {
+		bp->skip = r.skipped;
+		bp->nskip = r.nskipped;
+		r.skipped = NULL;
+		r.nskipped = 0;
+	}
+	bp->ok = ok;
+	hammer_fscheck_report_free(&r);
+	hammer_unmount(m);
+	return 0;
+}
+
+/* ---------------------------------------------------------- checking */
+
+struct stats {
+	uint64_t states, failed, recrash_states;
+	uint64_t cm_reachable, cm_full;	/* freemap recounts of each kind */
+	double secs;		/* wall time judging states (jobs side by side) */
+	double cpu;		/* CPU time judging states, all jobs */
+};
+
+/* How a state's freemap is recounted. */
+enum cm_mode { CM_NONE, CM_FULL, CM_PROVEN };
+
+struct level {			/* what a state's bytes stack on */
+	struct sim *s;		/* its log */
+	struct hammer_bdev *below;	/* the state under it (recrash), or NULL */
+};
+
+/*
+ * Mount a crashed device and judge it; text goes to out.  Returns 0 when it
+ * passes.  proof: the skipped ranges are not touched by any level below
+ * this state (its own changes are checked here).
+ */
+static int judge(struct hammer_bdev *bd, const struct oracle *o, uint32_t min_sync,
+		 enum cm_mode mode, const struct base_proof *bp,
+		 const struct config *cf, struct stats *st, struct sbuf *why)
+{
+	struct hammer_err err = { 0 };
+	struct fake_clock clk;
+	int rc;
+	struct hammer_mount *m = mount_dev(bd, &clk, &err, &rc);
+	if (rc) {
+		sb_printf(why, "mount failed: %d %s", rc, err.msg);
+		return -1;
+	}
+	unsigned flags = mode == CM_NONE ? HAMMER_FSCK_NO_CHECKMAP
+		       : mode == CM_PROVEN ? HAMMER_FSCK_CHECKMAP_REACHABLE : 0;
+	struct hammer_fscheck_report r;
+	memset(&r, 0, sizeof(r));
+	rc = hammer_check(m, flags, &r, &err);
+	if (!rc && mode == CM_PROVEN) {
+		if (r.checkmap_run && same_skips(bp, &r) && !state_touches(bp, bd)) {
+			st->cm_reachable++;
+			struct hammer_fscheck_report r2;
+			memset(&r2, 0, sizeof(r2));
+			if (cf->verify_proof &&
+			    (hammer_check(m, 0, &r2, &err) || r2.errors != r.errors ||
+			     !r2.checkmap_run)) {
+				sb_printf(why, "the reachable recount found %zu errors, the "
+					  "full one %zu", (size_t)r.errors, (size_t)r2.errors);
+				hammer_fscheck_report_free(&r2);
+				hammer_fscheck_report_free(&r);
+				hammer_unmount(m);
+				return -1;
+			}
+			hammer_fscheck_report_free(&r2);
+		} else {
+			/* the proof does not hold for this state: recount it all */
+			hammer_fscheck_report_free(&r);
+			memset(&r, 0, sizeof(r));
+			rc = hammer_check(m, 0, &r, &err);
+			st->cm_full++;
+		}
+	} else if (mode == CM_FULL) {
+		st->cm_full++;
+	}
+	if (rc || r.errors) {
+		sb_printf(why, "checker: rc %d, %zu errors, first: %s %s", rc,
+			  (size_t)r.errors,
+			  r.count ? hammer_fscheck_code_name(r.findings[0].code) : "-",
+			  r.count ? r.findings[0].msg : err.msg);
+		hammer_fscheck_report_free(&r);
+		hammer_unmount(m);
+		return -1;
+	}
+	hammer_fscheck_report_free(&r);
+	char *d = dump_fs(m, &rc);
+	int ok = -1;
+	if (rc) {
+		sb_printf(why, "reading the tree failed: %d %s", rc,
+			  hammer_mount_error(m)->msg);
+	} else {
+		for (int i = (int)min_sync; i < o->n; i++)
+			if (!strcmp(d, o->dump[i]))
+				ok = 0;
+		if (ok) {
+			sb_printf(why, "tree matches no allowed state (sync %u..%d)",
+				  min_sync, o->n - 1);
+			if (cf->verbose)
+				sb_printf(why, "\n--- recovered:\n%s--- oldest allowed:\n%s",
+					  d, o->dump[min_sync]);
+		}
+	}
+	free(d);
+	rc = hammer_unmount(m);
+	if (!ok && rc) {
+		sb_printf(why, "unmount after recovery failed: %d", rc);
+		ok = -1;
+	}
+	return ok;
+}
+
+/*
+ * The freemap recount for the n-th state (1-based) of a walk: every
+ * checkmap_every-th state, proven where the proof holds.  A state run
+ * alone gets the full recount.
+ */
+static enum cm_mode cm_mode_for(const struct config *cf, uint64_t n, int proof_ok)
+{
+	if (cf->only_state)
+		return CM_FULL;
+	if (cf->checkmap_every > 1 && n % cf->checkmap_every)
+		return CM_NONE;
+	return proof_ok ? CM_PROVEN : CM_FULL;
+}
+
+static void fail_state(struct sbuf *out, struct stats *st, const struct workload *w,
+		       const char *id, const char *why)
+{
+	st->failed++;
+	sb_printf(out, "FAIL %s state %s: %s\n", w->name, id, why);
+	sb_printf(out, "      rerun: crashloop --workload %s --state %s -v\n",
+		  w->name, id);
+}
+
 /*
  * Crash again during recovery: stack a second sim on the crashed state,
  * mount it (stage 1 writes go to the second sim's log), and judge every
@@ -458,88 +680,171 @@ static uint32_t min_sync_for(const struct oracle *o, uint32_t epoch)
  */
 static void recrash(struct hammer_bdev *state_bd, const struct oracle *o,
 		    uint32_t min_sync, const struct workload *w, const char *id,
-		    struct stats *st)
+		    int proof_ok, const struct base_proof *bp,
+		    const struct config *cf, struct stats *st, struct sbuf *out)
 {
 	struct sim_knobs k;
 	sim_knobs_default(&k);
 	k.sample_count = 64;
 	struct sim *s2;
 	if (sim_open(state_bd, 0, &k, &s2)) {
-		fail_state(st, w, id, "cannot stack a sim for the second crash");
+		fail_state(out, st, w, id, "cannot stack a sim for the second crash");
 		return;
 	}
 	struct hammer_err err = { 0 };
+	struct fake_clock clk;
 	int rc;
-	struct hammer_mount *m = mount_dev(sim_bdev(s2), 0, &err, &rc);
+	struct hammer_mount *m = mount_dev(sim_bdev(s2), &clk, &err, &rc);
 	if (rc) {
-		fail_state(st, w, id, "recovery mount failed: %d %s", rc, err.msg);
+		struct sbuf why = { 0 };
+		sb_printf(&why, "recovery mount failed: %d %s", rc, err.msg);
+		fail_state(out, st, w, id, why.p);
+		free(why.p);
 		return;
 	}
+	/* the first state's own changes and the second log, for the proof */
+	proof_ok = proof_ok && !state_touches(bp, state_bd) && !log_touches(bp, s2);
 	struct sim_enum *e;
 	struct sim_state stt;
-	char id2[SIM_ID_MAX + 2], full[2 * SIM_ID_MAX + 8], why[700];
+	char id2[SIM_ID_MAX + 2], full[2 * SIM_ID_MAX + 8];
+	uint64_t n = 0;
 	rc = sim_enum_begin(s2, &e);
 	while (!rc && sim_enum_next(e, &stt) == 1) {
 		sim_state_id(&stt, id2, sizeof(id2));
 		snprintf(full, sizeof(full), "%s/%s", id, id2);
 		struct hammer_bdev *bd;
+		n++;
 		if (sim_state_open(s2, &stt, &bd)) {
-			fail_state(st, w, full, "cannot open the state");
+			fail_state(out, st, w, full, "cannot open the state");
 			continue;
 		}
 		st->states++;
 		st->recrash_states++;
-		if (judge(bd, o, min_sync, check_flags(st->states), why, sizeof(why)))
-			fail_state(st, w, full, "%s", why);
-		else if (verbose)
-			printf("ok   %s state %s\n", w->name, full);
+		struct sbuf why = { 0 };
+		if (judge(bd, o, min_sync, cm_mode_for(cf, n, proof_ok), bp, cf, st, &why))
+			fail_state(out, st, w, full, why.p);
+		else if (cf->verbose)
+			sb_printf(out, "ok   %s state %s\n", w->name, full);
+		free(why.p);
 	}
 	if (!rc)
 		sim_enum_end(e);
 	hammer_unmount(m);	/* closes s2; the state below stays the caller's */
 }
 
-static int run_workload(const struct workload *w, const char *only_state,
-			int do_recrash, struct stats *st)
+/* ---------------------------------------------------------- one workload */
+
+/* The settled base, built once; every workload forks from it. */
+struct base {
+	struct hammer_bdev *dev;	/* the formatted RAM volume */
+	struct sim *s;
+	struct hammer_mount *m;
+	struct fake_clock clk;
+	struct oracle o;		/* dump 0: the starting tree */
+	struct base_proof proof;
+};
+
+static int base_build(struct base *b)
 {
-	struct hammer_bdev *base;
+	memset(b, 0, sizeof(*b));
 	struct hammer_err err = { 0 };
-	int rc = hammer_bdev_ram_open(VOL_SIZE, "crash", &base);
+	int rc = hammer_bdev_ram_open(VOL_SIZE, "crash", &b->dev);
 	if (rc)
 		return rc;
 	struct hammer_newfs_opts no;
 	hammer_newfs_opts_init(&no);
 	no.label = "CRASH";
 	no.force = 1;
-	no.undo_size = 8 << 20;
+	no.undo_size = UNDO_SIZE;
 	memset(&no.fsid, 0x5a, sizeof(no.fsid));
 	no.ctime_us = 1795306471000000ULL;
 	struct hammer_newfs_result res;
-	rc = hammer_newfs_format(&base, 1, &no, &res, &err);
+	rc = hammer_newfs_format(&b->dev, 1, &no, &res, &err);
 	if (rc) {
 		fprintf(stderr, "newfs: %s\n", err.msg);
-		hammer_bdev_close(base);
 		return rc;
 	}
-	/* the starting tree, settled into the base */
-	struct sim *s;
-	rc = sim_open(base, SIM_OWN_BASE, NULL, &s);
+	/* the sim never writes its base: the formatted image stays pristine */
+	rc = sim_open(b->dev, 0, NULL, &b->s);
+	if (rc)
+		return rc;
+	b->m = mount_dev(sim_bdev(b->s), &b->clk, &err, &rc);
+	/* the mount owns the sim's bdev: the sim lives until unmount */
 	if (rc) {
-		hammer_bdev_close(base);
+		fprintf(stderr, "base mount: %s\n", err.msg);
+		b->m = NULL;
 		return rc;
 	}
-	struct hammer_mount *m = mount_dev(sim_bdev(s), 0, &err, &rc);
-	/* the mount owns the sim's bdev: keep the sim alive past unmount */
-	if (rc) {
-		fprintf(stderr, "%s: mount: %s\n", w->name, err.msg);
-		return rc;
+	rc = setup_tree(b->m);
+	if (!rc)
+		rc = sim_settle(b->s);
+	if (!rc)
+		rc = oracle_record(&b->o, b->m, b->s);
+	char why[700] = "";
+	/* without the proof every state just gets the full recount */
+	if (!rc && prove_base(b->s, &b->proof, why, sizeof(why)))
+		fprintf(stderr, "crashloop: %s; every state gets the full freemap "
+			"recount\n", why);
+	return rc;
+}
+
+static void base_free(struct base *b)
+{
+	oracle_free(&b->o);
+	free(b->proof.skip);
+	if (b->m)
+		hammer_unmount(b->m);	/* closes the sim */
+	if (b->dev)
+		hammer_bdev_close(b->dev);
+}
+
+/* What one job found in one workload. */
+struct result {
+	int rc;			/* the workload could not run: -errno */
+	struct stats st;
+	/* output: chunks of text, one per state that printed, in state order */
+	uint64_t *idx;
+	uint32_t *len;
+	size_t n, cap;
+	struct sbuf text;
+};
+
+static void result_add(struct result *r, uint64_t idx, const struct sbuf *t)
+{
+	if (!t->len)
+		return;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->idx = realloc(r->idx, r->cap * sizeof(*r->idx));
+		r->len = realloc(r->len, r->cap * sizeof(*r->len));
+		if (!r->idx || !r->len)
+			abort();
 	}
-	struct oracle o = { 0 };
-	rc = setup_tree(m);
-	if (!rc)
-		rc = sim_settle(s);
-	if (!rc)
-		rc = oracle_record(&o, m, s);
+	r->idx[r->n] = idx;
+	r->len[r->n] = (uint32_t)t->len;
+	r->n++;
+	sb_add(&r->text, t->p, t->len);
+}
+
+static void result_free(struct result *r)
+{
+	free(r->idx);
+	free(r->len);
+	free(r->text.p);
+	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Run workload w on the base's mount (the caller's copy: a forked child)
+ * and judge the states whose index is `job` modulo cf->jobs.
+ */
+static void run_workload(struct base *b, const struct workload *w, int job,
+			 const struct config *cf, struct result *res)
+{
+	struct hammer_mount *m = b->m;
+	struct sim *s = b->s;
+	struct oracle *o = &b->o;
+	int rc = 0;
 	for (int i = 0; i < w->nops && !rc; i++) {
 		hammer_ino_t t = HAMMER_ROOT_INO;
 		rc = run_op(m, w->ops[i], i, &t);
@@ -553,47 +858,264 @@ static int run_workload(const struct workload *w, const char *only_state,
 		else
 			rc = hammer_fsync(m, t, w->sync == SY_FDATASYNC);
 		if (!rc)
-			rc = oracle_record(&o, m, s);
+			rc = oracle_record(o, m, s);
 	}
 	if (rc) {
-		oracle_free(&o);
-		return rc;
+		res->rc = rc;
+		return;
 	}
+	int proof_ok = b->proof.ok && !log_touches(&b->proof, s);
 	/* enumerate while the mount is idle: nothing writes the sim */
 	struct sim_enum *e;
 	rc = sim_enum_begin(s, &e);
 	struct sim_state stt;
 	char id[SIM_ID_MAX];
-	int n;
-	struct timespec t0, t1;
+	struct timespec t0, t1, c0, c1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (!rc && (n = sim_enum_next(e, &stt)) == 1) {
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	struct stats *st = &res->st;
+	for (uint64_t idx = 0; !rc && (rc = sim_enum_next(e, &stt)) == 1; idx++) {
+		rc = 0;
+		if (idx % (uint64_t)cf->jobs != (uint64_t)job)
+			continue;
 		sim_state_id(&stt, id, sizeof(id));
-		if (only_state && strcmp(id, only_state))
+		if (cf->only_state && strcmp(id, cf->only_state))
 			continue;
 		struct hammer_bdev *bd;
 		rc = sim_state_open(s, &stt, &bd);
 		if (rc)
 			break;
-		char why[700];
+		struct sbuf out = { 0 }, why = { 0 };
 		st->states++;
-		uint32_t ms = min_sync_for(&o, stt.epoch);
-		if (judge(bd, &o, ms, check_flags(st->states), why, sizeof(why)))
-			fail_state(st, w, id, "%s", why);
-		else if (verbose)
-			printf("ok   %s state %s (sync >= %u)\n", w->name, id, ms);
-		if (do_recrash && st->states % (uint64_t)do_recrash == 0 &&
+		uint32_t ms = min_sync_for(o, stt.epoch);
+		if (judge(bd, o, ms, cm_mode_for(cf, idx + 1, proof_ok), &b->proof, cf,
+			  st, &why))
+			fail_state(&out, st, w, id, why.p);
+		else if (cf->verbose)
+			sb_printf(&out, "ok   %s state %s (sync >= %u)\n", w->name, id, ms);
+		free(why.p);
+		if (cf->recrash_every && (idx + 1) % (uint64_t)cf->recrash_every == 0 &&
 		    sim_state_open(s, &stt, &bd) == 0) {
-			recrash(bd, &o, ms, w, id, st);
+			recrash(bd, o, ms, w, id, proof_ok, &b->proof, cf, st, &out);
 			hammer_bdev_close(bd);
 		}
+		result_add(res, idx, &out);
+		free(out.p);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	st->secs += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+	st->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	st->cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
 	sim_enum_end(e);
-	oracle_free(&o);
-	hammer_unmount(m);	/* closes the sim and the base */
-	return rc < 0 ? rc : 0;
+	res->rc = rc < 0 ? rc : 0;
+}
+
+/* ---------------------------------------------------------- jobs */
+
+/* A result through a pipe: a fixed head, the chunk table, the text. */
+struct wire {
+	int32_t rc;
+	uint32_t n;
+	uint64_t textlen;
+	struct stats st;
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+	while (n) {
+		ssize_t k = write(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		c += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int send_result(int fd, const struct result *r)
+{
+	struct wire h = { .rc = r->rc, .n = (uint32_t)r->n, .textlen = r->text.len,
+			  .st = r->st };
+	if (write_all(fd, &h, sizeof(h)) ||
+	    (r->n && (write_all(fd, r->idx, r->n * sizeof(*r->idx)) ||
+		      write_all(fd, r->len, r->n * sizeof(*r->len)))) ||
+	    (r->text.len && write_all(fd, r->text.p, r->text.len)))
+		return -1;
+	return 0;
+}
+
+/* Decode a complete message; 0, or -1 if it is short or malformed. */
+static int parse_result(const struct sbuf *in, struct result *r)
+{
+	struct wire h;
+	if (in->len < sizeof(h))
+		return -1;
+	memcpy(&h, in->p, sizeof(h));
+	size_t need = sizeof(h) + (size_t)h.n * (sizeof(uint64_t) + sizeof(uint32_t)) +
+		      h.textlen;
+	if (in->len != need)
+		return -1;
+	memset(r, 0, sizeof(*r));
+	r->rc = h.rc;
+	r->st = h.st;
+	r->n = r->cap = h.n;
+	const char *p = in->p + sizeof(h);
+	if (h.n) {
+		r->idx = malloc(h.n * sizeof(*r->idx));
+		r->len = malloc(h.n * sizeof(*r->len));
+		if (!r->idx || !r->len)
+			abort();
+		memcpy(r->idx, p, h.n * sizeof(*r->idx));
+		p += h.n * sizeof(*r->idx);
+		memcpy(r->len, p, h.n * sizeof(*r->len));
+		p += h.n * sizeof(*r->len);
+	}
+	uint64_t sum = 0;
+	for (size_t i = 0; i < r->n; i++)
+		sum += r->len[i];
+	if (sum != h.textlen)
+		return -1;
+	if (h.textlen)
+		sb_add(&r->text, p, h.textlen);
+	return 0;
+}
+
+/*
+ * Run workload w with cf->jobs children forked from the base and merge
+ * what they found into one result, chunks in state order.
+ */
+static int run_jobs(struct base *b, const struct workload *w, const struct config *cf,
+		    struct result *out)
+{
+	int nj = cf->jobs, started_rc = 0;
+	pid_t pid[MAX_JOBS];
+	int fd[MAX_JOBS];
+	struct sbuf in[MAX_JOBS];
+	memset(in, 0, sizeof(in));
+	fflush(stdout);
+	fflush(stderr);
+	for (int k = 0; k < nj; k++) {
+		int p[2];
+		if (pipe(p)) {
+			started_rc = -errno;
+			nj = k;	/* collect the jobs started; the workload fails */
+			break;
+		}
+		pid[k] = fork();
+		if (pid[k] < 0) {
+			started_rc = -errno;
+			close(p[0]);
+			close(p[1]);
+			nj = k;
+			break;
+		}
+		if (pid[k] == 0) {
+			close(p[0]);
+			for (int j = 0; j < k; j++)
+				close(fd[j]);
+			struct result r;
+			memset(&r, 0, sizeof(r));
+			run_workload(b, w, k, cf, &r);
+			int bad = send_result(p[1], &r);
+			close(p[1]);
+			result_free(&r);
+			base_free(b);	/* the child's copy: leak checkers stay quiet */
+			exit(bad ? 3 : 0);
+		}
+		close(p[1]);
+		fd[k] = p[0];
+	}
+	/* read every pipe to its end (children block on full pipes) */
+	int open_fds = nj;
+	while (open_fds) {
+		struct pollfd pf[MAX_JOBS];
+		int map[MAX_JOBS], np = 0;
+		for (int k = 0; k < nj; k++)
+			if (fd[k] >= 0) {
+				pf[np].fd = fd[k];
+				pf[np].events = POLLIN;
+				map[np++] = k;
+			}
+		if (poll(pf, (nfds_t)np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			started_rc = -errno;	/* give up: the jobs see EPIPE */
+			for (int k = 0; k < nj; k++)
+				if (fd[k] >= 0) {
+					close(fd[k]);
+					fd[k] = -1;
+				}
+			break;
+		}
+		for (int i = 0; i < np; i++) {
+			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			int k = map[i];
+			char buf[65536];
+			ssize_t n = read(fd[k], buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n > 0) {
+				sb_add(&in[k], buf, (size_t)n);
+				continue;
+			}
+			close(fd[k]);
+			fd[k] = -1;
+			open_fds--;
+		}
+	}
+	struct result part[MAX_JOBS];
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	for (int k = 0; k < nj; k++) {
+		int status = 0;
+		while (waitpid(pid[k], &status, 0) < 0 && errno == EINTR)
+			;
+		memset(&part[k], 0, sizeof(part[k]));
+		if (!WIFEXITED(status) || WEXITSTATUS(status) || parse_result(&in[k], &part[k])) {
+			fprintf(stderr, "crashloop: %s: job %d died (%s %d)\n", w->name, k,
+				WIFSIGNALED(status) ? "signal" : "status",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			rc = -ECHILD;
+		}
+		free(in[k].p);
+	}
+	/* merge: the chunks of each part are in state order */
+	size_t pos[MAX_JOBS] = { 0 }, off[MAX_JOBS] = { 0 };
+	for (;;) {
+		int best = -1;
+		for (int k = 0; k < nj; k++)
+			if (pos[k] < part[k].n &&
+			    (best < 0 || part[k].idx[pos[k]] < part[best].idx[pos[best]]))
+				best = k;
+		if (best < 0)
+			break;
+		struct sbuf t = { .p = part[best].text.p + off[best],
+				  .len = part[best].len[pos[best]] };
+		result_add(out, part[best].idx[pos[best]], &t);
+		off[best] += t.len;
+		pos[best]++;
+	}
+	for (int k = 0; k < nj; k++) {
+		struct stats *s = &part[k].st;
+		out->st.states += s->states;
+		out->st.failed += s->failed;
+		out->st.recrash_states += s->recrash_states;
+		out->st.cm_reachable += s->cm_reachable;
+		out->st.cm_full += s->cm_full;
+		if (s->secs > out->st.secs)
+			out->st.secs = s->secs;	/* the jobs ran side by side */
+		out->st.cpu += s->cpu;
+		if (!out->rc)
+			out->rc = part[k].rc;
+		result_free(&part[k]);
+	}
+	if (!out->rc)
+		out->rc = started_rc ? started_rc : rc;
+	return 0;
 }
 
 /* ---------------------------------------------------------- main */
@@ -639,34 +1161,57 @@ static void usage(void)
 		"  --full       every operation and pair with fsync, fdatasync, sync\n"
 		"  --limit N    stop after N workloads\n"
 		"  --recrash N  crash every N-th state again during its recovery\n"
-		"  --checkmap-every N  full freemap recount on every N-th state (8)\n"
+		"  --checkmap-every N  freemap recount on every N-th state (1)\n"
+		"  --jobs N     judge states in N processes (default: online CPUs)\n"
+		"  --verify-proof  where the freemap proof holds, run the full recount\n"
+		"               too and require the same number of errors (slow)\n"
 		"  --workload   run only this workload (name as printed)\n"
 		"  --state      check only this crash state id\n");
 }
 
+static int parse_num(const char *s, int lo, int hi, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*s == 0 || *end || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int full = 0, limit = 1 << 30, recrash_every = 0;
-	const char *only_w = NULL, *only_s = NULL;
+	int full = 0, limit = 1 << 30;
+	const char *only_w = NULL;
+	struct config cf = { .checkmap_every = 1 };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cf.jobs = ncpu < 1 ? 1 : ncpu > MAX_JOBS ? MAX_JOBS : (int)ncpu;
 	for (int i = 1; i < argc; i++) {
+		int v;
 		if (!strcmp(argv[i], "--quick"))
 			full = 0;
 		else if (!strcmp(argv[i], "--full"))
 			full = 1;
 		else if (!strcmp(argv[i], "-v"))
-			verbose = 1;
+			cf.verbose = 1;
 		else if (!strcmp(argv[i], "--workload") && i + 1 < argc)
 			only_w = argv[++i];
-		else if (!strcmp(argv[i], "--state") && i + 1 < argc) {
-			only_s = argv[++i];
-			full_check_every = 1;
-		}
-		else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
-			limit = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--recrash") && i + 1 < argc)
-			recrash_every = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--checkmap-every") && i + 1 < argc)
-			full_check_every = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--state") && i + 1 < argc)
+			cf.only_state = argv[++i];
+		else if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
+			 !parse_num(argv[++i], 0, 1 << 30, &v))
+			limit = v;
+		else if (!strcmp(argv[i], "--recrash") && i + 1 < argc &&
+			 !parse_num(argv[++i], 0, 1 << 30, &v))
+			cf.recrash_every = v;
+		else if (!strcmp(argv[i], "--checkmap-every") && i + 1 < argc &&
+			 !parse_num(argv[++i], 0, 1 << 30, &v))
+			cf.checkmap_every = (unsigned)v;
+		else if (!strcmp(argv[i], "--verify-proof"))
+			cf.verify_proof = 1;
+		else if (!strcmp(argv[i], "--jobs") && i + 1 < argc &&
+			 !parse_num(argv[++i], 1, MAX_JOBS, &v))
+			cf.jobs = v;
 		else {
 			usage();
 			return 2;
@@ -679,31 +1224,61 @@ int main(int argc, char **argv)
 	}
 	static struct workload w[1024];
 	int nw = make_workloads(w, 1024, full || only_w);
+	struct base b;
+	int rc = base_build(&b);
+	if (rc) {
+		fprintf(stderr, "crashloop: cannot build the base: %s\n", strerror(-rc));
+		base_free(&b);
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
 	struct stats st = { 0 };
 	int ran = 0, errors = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < nw && ran < limit; i++) {
 		if (only_w && strcmp(only_w, w[i].name))
 			continue;
-		uint64_t before = st.states, fbefore = st.failed;
-		int rc = run_workload(&w[i], only_s, recrash_every, &st);
+		struct result r;
+		rc = run_jobs(&b, &w[i], &cf, &r);
 		ran++;
+		if (!rc)
+			rc = r.rc;
+		for (size_t k = 0, off = 0; k < r.n; off += r.len[k], k++)
+			fwrite(r.text.p + off, 1, r.len[k], stdout);
 		if (rc) {
 			printf("FAIL %s: workload could not run: %s\n", w[i].name,
 			       strerror(-rc));
 			errors++;
 		}
 		printf("%-40s %6" PRIu64 " states %4" PRIu64 " failed\n", w[i].name,
-		       st.states - before, st.failed - fbefore);
+		       r.st.states, r.st.failed);
 		fflush(stdout);
+		st.states += r.st.states;
+		st.failed += r.st.failed;
+		st.recrash_states += r.st.recrash_states;
+		st.cm_reachable += r.st.cm_reachable;
+		st.cm_full += r.st.cm_full;
+		st.secs += r.st.secs;
+		st.cpu += r.st.cpu;
+		result_free(&r);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	base_free(&b);
 	if (only_w && !ran) {
 		fprintf(stderr, "crashloop: no workload named %s\n", only_w);
 		return 2;
 	}
+	printf("freemap recount on %" PRIu64 " states: %" PRIu64 " reachable part "
+	       "(rest proven unchanged since the base), %" PRIu64 " whole; "
+	       "%.1f s wall with workloads\n", st.cm_reachable + st.cm_full,
+	       st.cm_reachable, st.cm_full, wall);
 	printf("%d workloads, %" PRIu64 " crash states (%" PRIu64 " after a second "
-	       "crash in recovery) in %.1f s (%.0f states/s)\n", ran, st.states,
-	       st.recrash_states, st.secs,
-	       st.secs > 0 ? (double)st.states / st.secs : 0.0);
+	       "crash in recovery) in %.1f s (%.0f states/s, %d jobs; %.0f states "
+	       "per CPU-second)\n", ran, st.states, st.recrash_states, st.secs,
+	       st.secs > 0 ? (double)st.states / st.secs : 0.0, cf.jobs,
+	       st.cpu > 0 ? (double)st.states / st.cpu : 0.0);
 	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", st.states - st.failed,
 	       st.failed + (uint64_t)errors);
 	return st.failed || errors ? 1 : 0;

@@ -67,13 +67,147 @@ void hammer_checkmap_free(struct hammer_checkmap *cm)
 	hammer_u64map_free(&cm->index);
 	free(cm->blocks);
 	free(cm->findings);
+	free(cm->skipped);
+	free(cm->buf);
 	memset(cm, 0, sizeof(*cm));
 }
 
-/* Account `length` bytes at zone address `off` to a user of `zone`. */
-static int collect(struct hammer_checkmap *cm, hammer_off_t off, int64_t length,
-		   int zone)
+/* Ready an error record for reuse (zeroing all 512 bytes per entry costs). */
+static void err_reset(struct hammer_err *e)
 {
+	e->code = 0;
+	e->msg[0] = 0;
+}
+
+/* Bytes of zone-2 space volume `vol` has (0: no such volume). */
+static uint64_t vol_bytes(struct hammer_volset *vs, uint64_t vol)
+{
+	if (vol >= HAMMER_MAX_VOLUMES || (int)vol >= vs->count || !vs->vols[vol])
+		return 0;
+	const struct hammer_volume_ondisk *h = &vs->vols[vol]->hdr;
+	return h->vol_buf_end > h->vol_buf_beg ? (uint64_t)(h->vol_buf_end - h->vol_buf_beg)
+					       : 0;
+}
+
+/* Append the zone-2 range [z2, z2 + len) to the skipped list, as device bytes. */
+static int push_skip(struct hammer_checkmap *cm, hammer_off_t z2, uint64_t len)
+{
+	struct hammer_checkmap_range r = { .vol_no = -1, .off = z2, .len = len };
+	struct hammer_volume *vol;
+	uint64_t phys;
+	struct hammer_err e = { 0 };
+	if (!hammer_volset_xlate(cm->vs, z2, len, &vol, &phys, &e)) {
+		r.vol_no = vol->vol_no;
+		r.off = phys;
+	}
+	if (cm->nskipped) {
+		struct hammer_checkmap_range *p = &cm->skipped[cm->nskipped - 1];
+		if (p->vol_no == r.vol_no && r.vol_no >= 0 && p->off + p->len == r.off) {
+			p->len += r.len;
+			return 0;
+		}
+	}
+	if (cm->nskipped == cm->capskipped) {
+		size_t ncap = cm->capskipped ? cm->capskipped * 2 : 8;
+		void *n = realloc(cm->skipped, ncap * sizeof(*cm->skipped));
+		if (!n)
+			return -ENOMEM;
+		cm->skipped = n;
+		cm->capskipped = ncap;
+	}
+	cm->skipped[cm->nskipped++] = r;
+	return 0;
+}
+
+/* Remember that [z2, z2 + len) was not read (runs are joined first). */
+static int add_skip(struct hammer_checkmap *cm, hammer_off_t z2, uint64_t len)
+{
+	if (cm->skip_len && cm->skip_z2 + cm->skip_len == z2) {
+		cm->skip_len += len;
+		return 0;
+	}
+	int rc = cm->skip_len ? push_skip(cm, cm->skip_z2, cm->skip_len) : 0;
+	cm->skip_z2 = z2;
+	cm->skip_len = len;
+	return rc;
+}
+
+static int flush_skip(struct hammer_checkmap *cm)
+{
+	int rc = cm->skip_len ? push_skip(cm, cm->skip_z2, cm->skip_len) : 0;
+	cm->skip_len = 0;
+	return rc;
+}
+
+/*
+ * Freemap entries come in long runs of identical bytes (UNAVAIL layer-1
+ * entries, layer-2 entries past the end of a volume): identical bytes give
+ * an identical CRC verdict, so the last one is remembered.
+ */
+struct crc_memo {
+	uint8_t raw[32];
+	size_t len;
+	int ok;
+};
+
+static int entry_crc_ok(struct hammer_checkmap *cm, struct crc_memo *m,
+			const uint8_t *raw, size_t len, size_t crclen, uint32_t stored)
+{
+	if (m->len == len && !memcmp(m->raw, raw, len))
+		return m->ok;
+	m->ok = hammer_crc_check(cm->vs->version, raw, crclen, stored) != HAMMER_CRC_BAD;
+	memcpy(m->raw, raw, len);
+	m->len = len;
+	return m->ok;
+}
+
+/*
+ * One 16 KB buffer of a freemap array: `buf` holds the buffer at `have`
+ * (HAMMER_OFF_BAD: none).  Layer-1 and layer-2 walks each have their own.
+ */
+struct array_buf {
+	uint8_t *buf;
+	hammer_off_t have;
+};
+
+/* Point *raw at the bytes of `a`, reading its 16 KB buffer if needed. */
+static int array_read(struct hammer_checkmap *cm, struct array_buf *ab,
+		      hammer_off_t a, const uint8_t **raw, struct hammer_err *e)
+{
+	hammer_off_t base = a & ~(hammer_off_t)HAMMER_BUFMASK;
+	if (ab->have != base) {
+		ab->have = HAMMER_OFF_BAD;
+		int rc = hammer_volset_read(cm->vs, base, ab->buf, HAMMER_BUFSIZE, e);
+		if (rc)
+			return rc;
+		ab->have = base;
+	}
+	*raw = ab->buf + (a - base);
+	return 0;
+}
+
+/*
+ * The blocks[] entry of the big-block holding `off` (created for `zone` if
+ * new), or *idx = -1 when the freemap cannot resolve it (finding made).
+ * *inblk gets the offset of `off` inside its big-block.
+ */
+static int block_of(struct hammer_checkmap *cm, hammer_off_t off, int zone,
+		    long *idx, uint64_t *inblk)
+{
+	/*
+	 * A lookup depends only on the big-block (and on bytes that do not
+	 * change during the check): a big-block seen recently needs none.  The
+	 * FIFO alone is thousands of records per big-block.
+	 */
+	hammer_off_t key = (off & ~HAMMER_BIGBLOCK_MASK64) | 1;
+	struct hammer_checkmap_memo *mm =
+		&cm->memo[((key >> HAMMER_BIGBLOCK_BITS) ^ (key >> 60)) % HAMMER_CHECKMAP_MEMO];
+	if (mm->key == key) {
+		*idx = (long)mm->slot;
+		*inblk = off & HAMMER_BIGBLOCK_MASK64;
+		return 0;
+	}
+	*idx = -1;
 	struct hammer_blockmap_layer1 l1;
 	struct hammer_blockmap_layer2 l2;
 	hammer_off_t result;
@@ -111,7 +245,27 @@ static int collect(struct hammer_checkmap *cm, hammer_off_t off, int64_t length,
 		if (!b->l2_ok && !add_finding(cm, HAMMER_CM_LAYER, l2addr, "%s", e.msg))
 			return -ENOMEM;
 	}
-	struct hammer_checkmap_block *b = &cm->blocks[*slot - 1];
+	*idx = (long)(*slot - 1);
+	*inblk = z2 & HAMMER_BIGBLOCK_MASK64;
+	/* remembered only if the translation keeps offsets inside the
+	 * big-block (a misaligned vol0_undo_array entry does not) */
+	if (*inblk == (off & HAMMER_BIGBLOCK_MASK64)) {
+		mm->key = key;
+		mm->slot = (size_t)*idx;
+	}
+	return 0;
+}
+
+/* Account `length` bytes at zone address `off` to a user of `zone`. */
+static int collect(struct hammer_checkmap *cm, hammer_off_t off, int64_t length,
+		   int zone)
+{
+	long idx;
+	uint64_t inblk;
+	int rc = block_of(cm, off, zone, &idx, &inblk);
+	if (rc || idx < 0)
+		return rc;
+	struct hammer_checkmap_block *b = &cm->blocks[idx];
 	if (b->calc_zone != zone) {
 		struct hammer_checkmap_finding *f =
 			add_finding(cm, HAMMER_CM_ZONE, b->block, "big-block %016llx "
@@ -124,52 +278,92 @@ static int collect(struct hammer_checkmap *cm, hammer_off_t off, int64_t length,
 		b->status = HAMMER_CM_ZONE;
 	}
 	b->calc_free -= length;
-	uint64_t end = (z2 & HAMMER_BIGBLOCK_MASK64) + (uint64_t)length;
+	uint64_t end = inblk + (uint64_t)length;
 	if (end > b->max_end)
 		b->max_end = end;
 	return 0;
 }
 
-/* Free layer-2 entries under one layer-1 entry, checking their CRCs. */
-static int count_free_layer2(struct hammer_checkmap *cm, hammer_off_t l2base,
-			     int64_t *nfree)
+/* First byte of zone-2 space the layer-1 entry `i` describes, and its volume. */
+static hammer_off_t layer1_base(uint64_t i)
 {
-	struct hammer_rdcache *c = malloc(sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	hammer_rdcache_init(c);
+	return hammer_encode(HAMMER_ZONE_RAW_BUFFER_INDEX, (unsigned)(i >> 10),
+			     (i & 1023) * HAMMER_BLOCKMAP_LAYER2_SPAN);
+}
+
+/* Layer-2 entries of layer-1 entry `i` that describe big-blocks inside their volume. */
+static uint64_t layer2_reachable(struct hammer_checkmap *cm, uint64_t i)
+{
+	hammer_off_t z = layer1_base(i);
+	uint64_t have = vol_bytes(cm->vs, hammer_vol_of(z)), beg = hammer_short_of(z);
+	if (beg >= have)
+		return 0;
+	uint64_t n = (have - beg + HAMMER_BIGBLOCK_SIZE - 1) / HAMMER_BIGBLOCK_SIZE;
+	return n < HAMMER_BLOCKMAP_LAYER2 ? n : HAMMER_BLOCKMAP_LAYER2;
+}
+
+#define L1_PER_SECTOR	(HAMMER_UNDO_ALIGN / sizeof(struct hammer_blockmap_layer1))
+#define L2_PER_SECTOR	(HAMMER_UNDO_ALIGN / sizeof(struct hammer_blockmap_layer2))
+
+/*
+ * Free layer-2 entries under layer-1 entry `l1i` (array at l2base),
+ * checking their CRCs.  A REACHABLE run reads only the sectors holding
+ * entries of big-blocks inside the volume.
+ */
+static int count_free_layer2(struct hammer_checkmap *cm, uint64_t l1i,
+			     hammer_off_t l2base, int64_t *nfree)
+{
 	*nfree = 0;
-	int rc = 0;
-	for (uint64_t i = 0; i < HAMMER_BLOCKMAP_LAYER2; i++) {
-		uint8_t raw[16];
+	uint64_t reach = layer2_reachable(cm, l1i);
+	uint64_t n = HAMMER_BLOCKMAP_LAYER2;
+	if (cm->flags & HAMMER_CHECKMAP_REACHABLE) {
+		n = (reach + L2_PER_SECTOR - 1) / L2_PER_SECTOR * L2_PER_SECTOR;
+		if (n < HAMMER_BLOCKMAP_LAYER2 &&
+		    add_skip(cm, l2base + n * sizeof(struct hammer_blockmap_layer2),
+			     (HAMMER_BLOCKMAP_LAYER2 - n) * sizeof(struct hammer_blockmap_layer2)))
+			return -ENOMEM;
+	}
+	struct crc_memo memo = { .len = 0 };
+	struct array_buf ab = { cm->buf + HAMMER_BUFSIZE, HAMMER_OFF_BAD };
+	struct hammer_err e = { 0 };
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *raw;
 		struct hammer_blockmap_layer2 l2;
-		struct hammer_err e = { 0 };
 		hammer_off_t a = l2base + i * sizeof(l2);
-		if (hammer_inspect_read(cm->vs, c, a, raw, sizeof(raw), &e)) {
+		err_reset(&e);
+		if (array_read(cm, &ab, a, &raw, &e)) {
 			if (!add_finding(cm, HAMMER_CM_LAYER, a, "layer-2 array at "
 					 "%016llx is unreadable: %s",
 					 (unsigned long long)l2base, e.msg))
-				rc = -ENOMEM;
+				return -ENOMEM;
 			break;
 		}
 		memcpy(&l2, raw, sizeof(l2));
 		hammer_layer2_swap(&l2);
-		if (!hammer_crc_check(cm->vs->version, raw, HAMMER_LAYER2_CRCSIZE,
-				      l2.entry_crc)) {
-			if (!add_finding(cm, HAMMER_CM_LAYER, a, "layer-2 entry %016llx "
-					 "has a bad CRC", (unsigned long long)a)) {
-				rc = -ENOMEM;
-				break;
-			}
-		}
-		if (l2.zone == HAMMER_ZONE_FREE_INDEX)
+		if (!entry_crc_ok(cm, &memo, raw, sizeof(l2), HAMMER_LAYER2_CRCSIZE,
+				  l2.entry_crc) &&
+		    !add_finding(cm, HAMMER_CM_LAYER, a, "layer-2 entry %016llx "
+				 "has a bad CRC", (unsigned long long)a))
+			return -ENOMEM;
+		if (l2.zone == HAMMER_ZONE_FREE_INDEX) {
 			(*nfree)++;
+			if (i >= reach)
+				cm->unreachable_live++;
+		}
 	}
-	free(c);
-	return rc;
+	return 0;
 }
 
+static int freemap_walk(struct hammer_checkmap *cm, struct hammer_err *err);
+
 int hammer_checkmap_freemap(struct hammer_checkmap *cm, struct hammer_err *err)
+{
+	int rc = freemap_walk(cm, err);
+	int rc2 = flush_skip(cm);
+	return rc ? rc : rc2;
+}
+
+static int freemap_walk(struct hammer_checkmap *cm, struct hammer_err *err)
 {
 	struct hammer_volume_ondisk *root = hammer_volset_root(cm->vs);
 	hammer_off_t fm = root->vol0_blockmap[HAMMER_ZONE_FREEMAP_INDEX].phys_offset;
@@ -182,61 +376,74 @@ int hammer_checkmap_freemap(struct hammer_checkmap *cm, struct hammer_err *err)
 			 HAMMER_BIGBLOCK_SIZE, HAMMER_ZONE_FREEMAP_INDEX);
 	if (rc)
 		return rc;
-	struct hammer_rdcache *c = malloc(sizeof(*c));
-	if (!c)
+	if (!cm->buf && !(cm->buf = malloc(2 * HAMMER_BUFSIZE)))
 		return -ENOMEM;
-	hammer_rdcache_init(c);
-	for (uint64_t i = 0; i < HAMMER_BLOCKMAP_LAYER1 && !rc; i++) {
-		uint8_t raw[32];
-		struct hammer_blockmap_layer1 l1;
+	struct crc_memo memo = { .len = 0 };
+	struct array_buf ab = { cm->buf, HAMMER_OFF_BAD };
+	const uint64_t per_vol = HAMMER_BLOCKMAP_LAYER1 / HAMMER_MAX_VOLUMES;
+	for (uint64_t v = 0; v < HAMMER_MAX_VOLUMES && !rc; v++) {
+		uint64_t first = v * per_vol, n = per_vol;
+		if (cm->flags & HAMMER_CHECKMAP_REACHABLE) {
+			/* entries of one volume cover increasing ranges */
+			uint64_t reach = 0;
+			while (reach < per_vol && layer2_reachable(cm, first + reach))
+				reach++;
+			n = (reach + L1_PER_SECTOR - 1) / L1_PER_SECTOR * L1_PER_SECTOR;
+			if (n < per_vol)
+				rc = add_skip(cm, fm + (first + n) * sizeof(struct hammer_blockmap_layer1),
+					      (per_vol - n) * sizeof(struct hammer_blockmap_layer1));
+		}
 		struct hammer_err e = { 0 };
-		hammer_off_t a = fm + i * sizeof(l1);
-		if (hammer_inspect_read(cm->vs, c, a, raw, sizeof(raw), &e)) {
-			if (!add_finding(cm, HAMMER_CM_LAYER, a, "layer-1 array is "
-					 "unreadable: %s", e.msg))
-				rc = -ENOMEM;
-			break;
-		}
-		memcpy(&l1, raw, sizeof(l1));
-		hammer_layer1_swap(&l1);
-		if (!hammer_crc_check(cm->vs->version, raw, HAMMER_LAYER1_CRCSIZE,
-				      l1.layer1_crc)) {
-			if (!add_finding(cm, HAMMER_CM_LAYER, a, "layer-1 entry %016llx "
+		for (uint64_t i = first; i < first + n && !rc; i++) {
+			const uint8_t *raw;
+			struct hammer_blockmap_layer1 l1;
+			hammer_off_t a = fm + i * sizeof(l1);
+			err_reset(&e);
+			if (array_read(cm, &ab, a, &raw, &e)) {
+				if (!add_finding(cm, HAMMER_CM_LAYER, a, "layer-1 array is "
+						 "unreadable: %s", e.msg))
+					return -ENOMEM;
+				return 0;
+			}
+			memcpy(&l1, raw, sizeof(l1));
+			hammer_layer1_swap(&l1);
+			if (!entry_crc_ok(cm, &memo, raw, sizeof(l1), HAMMER_LAYER1_CRCSIZE,
+					  l1.layer1_crc) &&
+			    !add_finding(cm, HAMMER_CM_LAYER, a, "layer-1 entry %016llx "
 					 "has a bad CRC", (unsigned long long)a))
-				rc = -ENOMEM;
-		}
-		if (l1.phys_offset == HAMMER_BLOCKMAP_UNAVAIL)
-			continue;
-		if (hammer_zone_of(l1.phys_offset) != HAMMER_ZONE_RAW_BUFFER_INDEX ||
-		    (l1.phys_offset & HAMMER_BIGBLOCK_MASK64)) {
-			if (!add_finding(cm, HAMMER_CM_LAYER, a, "layer-1 entry %016llx "
-					 "points at %016llx, not a zone-2 big-block",
-					 (unsigned long long)a,
-					 (unsigned long long)l1.phys_offset))
-				rc = -ENOMEM;
-			continue;
-		}
-		rc = collect(cm, hammer_xlate_zone(l1.phys_offset,
-						   HAMMER_ZONE_FREEMAP_INDEX),
-			     HAMMER_BIGBLOCK_SIZE, HAMMER_ZONE_FREEMAP_INDEX);
-		int64_t nfree = 0;
-		if (!rc)
-			rc = count_free_layer2(cm, l1.phys_offset, &nfree);
-		if (!rc && nfree != l1.blocks_free) {
-			struct hammer_checkmap_finding *f =
-				add_finding(cm, HAMMER_CM_L1FREE, a, "layer-1 entry "
-					    "%016llx says %lld free big-blocks, its "
-					    "layer-2 array has %lld", (unsigned long long)a,
-					    (long long)l1.blocks_free, (long long)nfree);
-			if (!f) {
-				rc = -ENOMEM;
-			} else {
+				return -ENOMEM;
+			if (l1.phys_offset == HAMMER_BLOCKMAP_UNAVAIL)
+				continue;
+			if (!layer2_reachable(cm, i))
+				cm->unreachable_live++;
+			if (hammer_zone_of(l1.phys_offset) != HAMMER_ZONE_RAW_BUFFER_INDEX ||
+			    (l1.phys_offset & HAMMER_BIGBLOCK_MASK64)) {
+				if (!add_finding(cm, HAMMER_CM_LAYER, a, "layer-1 entry %016llx "
+						 "points at %016llx, not a zone-2 big-block",
+						 (unsigned long long)a,
+						 (unsigned long long)l1.phys_offset))
+					return -ENOMEM;
+				continue;
+			}
+			rc = collect(cm, hammer_xlate_zone(l1.phys_offset,
+							   HAMMER_ZONE_FREEMAP_INDEX),
+				     HAMMER_BIGBLOCK_SIZE, HAMMER_ZONE_FREEMAP_INDEX);
+			int64_t nfree = 0;
+			if (!rc)
+				rc = count_free_layer2(cm, i, l1.phys_offset, &nfree);
+			if (!rc && nfree != l1.blocks_free) {
+				struct hammer_checkmap_finding *f =
+					add_finding(cm, HAMMER_CM_L1FREE, a, "layer-1 entry "
+						    "%016llx says %lld free big-blocks, its "
+						    "layer-2 array has %lld", (unsigned long long)a,
+						    (long long)l1.blocks_free, (long long)nfree);
+				if (!f)
+					return -ENOMEM;
 				f->calc = nfree;
 				f->got = l1.blocks_free;
 			}
 		}
 	}
-	free(c);
 	return rc;
 }
 
@@ -379,6 +586,34 @@ int hammer_checkmap_btree(struct hammer_checkmap *cm, struct hammer_err *err)
 	return rc;
 }
 
+/*
+ * The FIFO a REACHABLE run reads: the record boundaries (`bound`: 512 bytes
+ * from v4) around the live range [first, next), wrapping at the end.
+ * Returns the number of ranges (0..2); -1 when first/next lie outside the
+ * FIFO (then everything is read).
+ */
+static int live_sectors(const struct hammer_blockmap *um, hammer_off_t beg,
+			hammer_off_t end, uint32_t bound, hammer_off_t lo[2],
+			hammer_off_t hi[2])
+{
+	hammer_off_t first = um->first_offset, next = um->next_offset;
+	const hammer_off_t smask = bound - 1;
+	if (first < beg || first >= end || next < beg || next >= end)
+		return -1;
+	if (first == next)
+		return 0;
+	if (first < next) {
+		lo[0] = first & ~smask;
+		hi[0] = (next + smask) & ~smask;
+		return 1;
+	}
+	lo[0] = first & ~smask;
+	hi[0] = end;
+	lo[1] = beg;
+	hi[1] = (next + smask) & ~smask;
+	return 2;
+}
+
 int hammer_checkmap_undo(struct hammer_checkmap *cm, struct hammer_err *err)
 {
 	struct hammer_volume_ondisk *root = hammer_volset_root(cm->vs);
@@ -392,6 +627,10 @@ int hammer_checkmap_undo(struct hammer_checkmap *cm, struct hammer_err *err)
 				      "zone-3 address of at most %d big-blocks",
 				      (unsigned long long)end, HAMMER_UNDO_LAYER2);
 	uint32_t bound = hammer_fifo_boundary(cm->vs->version);
+	hammer_off_t lo[2], hi[2];
+	int nlive = -1;
+	if (cm->flags & HAMMER_CHECKMAP_REACHABLE)
+		nlive = live_sectors(um, beg, end, bound, lo, hi);
 	struct hammer_rdcache *c = malloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
@@ -399,9 +638,29 @@ int hammer_checkmap_undo(struct hammer_checkmap *cm, struct hammer_err *err)
 	uint8_t *rec = malloc(bound);
 	int rc = rec ? 0 : -ENOMEM;
 	hammer_off_t scan = beg;
+	struct hammer_err e = { 0 };
 	while (!rc && scan < end) {
+		if (nlive >= 0) {
+			/* outside the live sectors: count up to the next one unread */
+			hammer_off_t stop = (scan | HAMMER_BIGBLOCK_MASK64) + 1;
+			int live = 0;
+			for (int k = 0; k < nlive; k++) {
+				if (scan >= lo[k] && scan < hi[k])
+					live = 1;
+				else if (lo[k] > scan && lo[k] < stop)
+					stop = lo[k];
+			}
+			if (stop > end)
+				stop = end;
+			if (!live) {
+				rc = collect(cm, scan, (int64_t)(stop - scan),
+					     HAMMER_ZONE_UNDO_INDEX);
+				scan = stop;
+				continue;
+			}
+		}
 		uint32_t avail = bound - (uint32_t)(scan & (bound - 1));
-		struct hammer_err e = { 0 };
+		err_reset(&e);
 		if (hammer_inspect_read(cm->vs, c, scan, rec, avail, &e)) {
 			/* a whole unreadable big-block: skip it */
 			if (!add_finding(cm, HAMMER_CM_FIFO, scan, "%s", e.msg)) {
@@ -440,6 +699,7 @@ int hammer_checkmap_finish(struct hammer_checkmap *cm, struct hammer_err *err)
 	(void)err;
 	if (cm->nblocks)
 		qsort(cm->blocks, cm->nblocks, sizeof(*cm->blocks), cmp_block);
+	memset(cm->memo, 0, sizeof(cm->memo));	/* slots moved */
 	for (size_t i = 0; i < cm->nblocks; i++) {
 		struct hammer_checkmap_block *b = &cm->blocks[i];
 		struct hammer_checkmap_finding *f = NULL;

@@ -10,7 +10,14 @@
  * Findings carry stable codes; nothing is printed.
  *
  * Phases are separate calls so a front end can report progress the way
- * DragonFly does:  init -> freemap -> btree -> undo -> finish -> free.
+ * DragonFly does:  init -> (set flags) -> freemap -> btree -> undo ->
+ * finish -> free.
+ *
+ * Cost: a full run reads the whole layer-1 array, every layer-2 array in
+ * use and the whole FIFO (three 8 MB big-blocks at least); runs of
+ * identical freemap entries share one CRC computation and a big-block's
+ * freemap lookup is remembered, so what remains is reading.  A REACHABLE
+ * run (below) reads a few sectors of each instead.
  */
 #ifndef HAMMER_CHECKMAP_H
 #define HAMMER_CHECKMAP_H
@@ -58,8 +65,39 @@ struct hammer_checkmap_block {
 	int status;		/* 0 = consistent, else an enum hammer_checkmap_code */
 };
 
+/*
+ * hammer_checkmap.flags: HAMMER_CHECKMAP_REACHABLE reads only what a file
+ * system can reach, in whole 512-byte sectors:
+ *   - layer-1 sectors holding an entry whose 4 TB range meets a volume;
+ *   - of each layer-2 array, the sectors holding entries of big-blocks
+ *     inside the volume;
+ *   - the FIFO sectors holding the live range [first_offset, next_offset)
+ *     (the rest of the FIFO is accounted as used without being read, which
+ *     is what reading it gives when it is readable; outside the live range a
+ *     bad record is only a warning for hammer_fscheck).
+ * Everything checked is checked as in a full run, neighbours in a read
+ * sector included.  The freemap ranges not read are listed in `skipped`.
+ * A caller that knows those bytes equal the bytes of an image whose full
+ * check found nothing and counted unreachable_live == 0 -- and gets the same
+ * `skipped` list for both -- has the full check's answer (see crashloop.c).
+ */
+#define HAMMER_CHECKMAP_REACHABLE	0x1u
+
+/* A device byte range the freemap check did not read. */
+struct hammer_checkmap_range {
+	int vol_no;		/* -1: the range did not translate (off is then the zone-2 address) */
+	uint64_t off, len;	/* bytes on the volume's device */
+};
+
+struct hammer_checkmap_memo {	/* one remembered freemap lookup */
+	hammer_off_t key;	/* (zone address & ~big-block mask) | 1; 0: empty */
+	size_t slot;		/* blocks[] index */
+};
+#define HAMMER_CHECKMAP_MEMO 64
+
 struct hammer_checkmap {
 	struct hammer_volset *vs;
+	unsigned flags;		/* HAMMER_CHECKMAP_*; set after init */
 	struct hammer_rdcache cache;
 	struct hammer_u64map index;	/* l2addr -> blocks[] index + 1 */
 	struct hammer_checkmap_block *blocks;
@@ -69,6 +107,20 @@ struct hammer_checkmap {
 	int bad_nodes;
 	int errors;		/* findings that count as checkmap errors */
 	size_t fifo_records;
+	/*
+	 * Entries outside what the file system can reach that take part in
+	 * the recount: layer-1 entries of space beyond every volume that are
+	 * not UNAVAIL, and free layer-2 entries of big-blocks beyond their
+	 * volume.  Counted among the entries read (a full run: all of them).
+	 */
+	uint64_t unreachable_live;
+	struct hammer_checkmap_range *skipped;	/* REACHABLE runs, in order */
+	size_t nskipped, capskipped;
+	hammer_off_t skip_z2;	/* the run being joined */
+	uint64_t skip_len;
+	/* lookups by big-block: every byte of a big-block has the same answer */
+	struct hammer_checkmap_memo memo[HAMMER_CHECKMAP_MEMO];
+	uint8_t *buf;		/* 2 x HAMMER_BUFSIZE: layer-1 and layer-2 buffers */
 };
 
 int hammer_checkmap_init(struct hammer_checkmap *cm, struct hammer_volset *vs);

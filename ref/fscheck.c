@@ -95,6 +95,7 @@ void hammer_fscheck_report_free(struct hammer_fscheck_report *r)
 	if (!r)
 		return;
 	free(r->findings);
+	free(r->skipped);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -416,18 +417,16 @@ static int fatal_errno(int rc)
 }
 
 /*
- * Read [addr, addr + len) through the buffer cache, 16 KB buffer by 16 KB
- * buffer (so an X-buffer already cached serves its pieces), computing the
- * CRCs over the first crclen bytes and copying the first copylen bytes.
+ * One pass over [addr, addr + len) through the buffer cache, 16 KB buffer
+ * by 16 KB buffer (so an X-buffer already cached serves its pieces),
+ * computing the CRC-32C (c1) and/or legacy CRC-32 (c2) over the first
+ * crclen bytes and copying the first copylen bytes.
  */
-static int read_payload(struct fsck *f, hammer_off_t addr, uint32_t len,
+static int payload_pass(struct fsck *f, hammer_off_t addr, uint32_t len,
 			uint32_t crclen, void *copy, uint32_t copylen,
-			uint32_t *ci, uint32_t *cl, struct hammer_err *e)
+			uint32_t *c1, uint32_t *c2, struct hammer_err *e)
 {
-	uint32_t c1 = 0, c2 = 0, done = 0;
-	if (hammer_short_of(addr) + len > HAMMER_OFF_SHORT_MASK)
-		return HAMMER_CORRUPT(e, addr, "payload %016llx+%u runs past the "
-				      "end of its zone", (unsigned long long)addr, len);
+	uint32_t done = 0;
 	while (done < len) {
 		hammer_off_t a = addr + done;
 		uint32_t piece = HAMMER_BUFSIZE - (uint32_t)(a & HAMMER_BUFMASK);
@@ -440,9 +439,10 @@ static int read_payload(struct fsck *f, hammer_off_t addr, uint32_t len,
 			return rc;
 		if (done < crclen) {
 			uint32_t n = crclen - done < piece ? crclen - done : piece;
-			if (f->version >= 7)
-				c1 = hammer_crc32c_update(c1, p, n);
-			c2 = hammer_crc32_update(c2, p, n);
+			if (c1)
+				*c1 = hammer_crc32c_update(*c1, p, n);
+			if (c2)
+				*c2 = hammer_crc32_update(*c2, p, n);
 		}
 		if (done < copylen) {
 			uint32_t n = copylen - done < piece ? copylen - done : piece;
@@ -451,9 +451,40 @@ static int read_payload(struct fsck *f, hammer_off_t addr, uint32_t len,
 		hammer_buffer_put(f->bc, b);
 		done += piece;
 	}
-	*ci = c1;
-	*cl = c2;
 	return 0;
+}
+
+/*
+ * Read a payload and its CRCs (*ci: CRC-32C, v7 only; *cl: legacy CRC-32).
+ * With `stored` given (want_stored), v7 computes the legacy CRC only when
+ * the CRC-32C does not match it: crc_ok() needs no more, and the payloads
+ * this project and DragonFly write match on the first try.
+ */
+static int read_payload2(struct fsck *f, hammer_off_t addr, uint32_t len,
+			 uint32_t crclen, void *copy, uint32_t copylen,
+			 int want_stored, uint32_t stored, uint32_t *ci,
+			 uint32_t *cl, struct hammer_err *e)
+{
+	*ci = 0;
+	*cl = 0;
+	if (hammer_short_of(addr) + len > HAMMER_OFF_SHORT_MASK)
+		return HAMMER_CORRUPT(e, addr, "payload %016llx+%u runs past the "
+				      "end of its zone", (unsigned long long)addr, len);
+	int v7 = f->version >= 7;
+	if (!v7 || !want_stored)
+		return payload_pass(f, addr, len, crclen, copy, copylen,
+				    v7 ? ci : NULL, cl, e);
+	int rc = payload_pass(f, addr, len, crclen, copy, copylen, ci, NULL, e);
+	if (rc || *ci == stored || !crclen)
+		return rc;
+	return payload_pass(f, addr, crclen, crclen, NULL, 0, NULL, cl, e);
+}
+
+static int read_payload(struct fsck *f, hammer_off_t addr, uint32_t len,
+			uint32_t crclen, void *copy, uint32_t copylen,
+			uint32_t *ci, uint32_t *cl, struct hammer_err *e)
+{
+	return read_payload2(f, addr, len, crclen, copy, copylen, 0, 0, ci, cl, e);
 }
 
 static int crc_ok(const struct fsck *f, uint32_t ci, uint32_t cl, uint32_t stored)
@@ -518,8 +549,8 @@ static int check_payload(struct fsck *f, const struct hammer_btree_leaf_elm *l,
 		return 0;
 	uint32_t ci, cl;
 	struct hammer_err e = { 0 };
-	int rc = read_payload(f, l->data_offset, len, crclen, copy, copylen,
-			      &ci, &cl, &e);
+	int rc = read_payload2(f, l->data_offset, len, crclen, copy, copylen,
+			       1, l->data_crc, &ci, &cl, &e);
 	if (rc) {
 		if (fatal_errno(rc)) {
 			f->stop = rc;
@@ -1248,7 +1279,30 @@ static int run_checkmap(struct fsck *f, int skip_nodes, struct hammer_err *err)
 	}
 	struct hammer_checkmap cm;
 	struct hammer_err e = { 0 };
-	int rc = hammer_checkmap_run(&cm, f->vs, &e);
+	int rc = hammer_checkmap_init(&cm, f->vs);
+	if (f->o->flags & HAMMER_FSCK_CHECKMAP_REACHABLE)
+		cm.flags |= HAMMER_CHECKMAP_REACHABLE;
+	if (!rc)
+		rc = hammer_checkmap_freemap(&cm, &e);
+	if (!rc)
+		rc = hammer_checkmap_btree(&cm, &e);
+	if (!rc)
+		rc = hammer_checkmap_undo(&cm, &e);
+	if (!rc)
+		rc = hammer_checkmap_finish(&cm, &e);
+	f->r->cm_unreachable_live = cm.unreachable_live;
+	if (cm.nskipped) {
+		f->r->skipped = malloc(cm.nskipped * sizeof(*f->r->skipped));
+		if (!f->r->skipped && rc != -ENOMEM)
+			rc = -ENOMEM;
+		for (size_t i = 0; f->r->skipped && i < cm.nskipped; i++) {
+			f->r->skipped[i].vol_no = cm.skipped[i].vol_no;
+			f->r->skipped[i].off = cm.skipped[i].off;
+			f->r->skipped[i].len = cm.skipped[i].len;
+		}
+		if (f->r->skipped)
+			f->r->nskipped = cm.nskipped;
+	}
 	if (rc == -ENOMEM) {
 		hammer_checkmap_free(&cm);
 		HAMMER_ERR(err, rc, HAMMER_OFF_BAD, "out of memory in the freemap check");

@@ -33,7 +33,9 @@
  *   5. the UNDO/REDO FIFO: zone-3 first/next inside the FIFO, and (v4+)
  *      every record from first to next valid with consecutive sequence
  *      numbers;
- *   6. the freemap against the B-tree and the FIFO (hammer_checkmap: CM_*).
+ *   6. the freemap against the B-tree and the FIFO (hammer_checkmap: CM_*);
+ *      with HAMMER_FSCK_CHECKMAP_REACHABLE only the parts the file system
+ *      can reach, the freemap ranges left out listed in report.skipped.
  *
  * The record passes walk the tree node by node (a copy of one node per
  * level, nothing pinned while records are checked), visit each node once
@@ -147,6 +149,14 @@ struct hammer_fsck_finding {
 #define HAMMER_FSCK_NO_FIFO		0x4u	/* skip the FIFO checks */
 #define HAMMER_FSCK_NO_DATA_CRC		0x8u	/* do not read DATA/DB payloads */
 #define HAMMER_FSCK_FORCE_CHECKMAP	0x10u	/* run checkmap even with a dirty cache */
+/*
+ * The freemap check reads only what the file system can reach
+ * (HAMMER_CHECKMAP_REACHABLE in checkmap.h) and lists the freemap ranges
+ * it did not read in report.skipped.  For callers that can prove those
+ * bytes unchanged since a full check (the crash loop); everyone else wants
+ * the full check.
+ */
+#define HAMMER_FSCK_CHECKMAP_REACHABLE	0x20u
 
 #define HAMMER_FSCK_DEFAULT_MAX_FINDINGS 10000
 
@@ -170,6 +180,12 @@ struct hammer_fscheck_opts {
 	hammer_tid_t next_tid;
 };
 
+/* A device byte range the freemap check did not read. */
+struct hammer_fsck_range {
+	int vol_no;		/* -1: not a device range (off is a zone-2 address) */
+	uint64_t off, len;	/* bytes on the volume's device */
+};
+
 struct hammer_fscheck_report {
 	struct hammer_fsck_finding *findings;	/* malloc'd, in order found */
 	size_t count;
@@ -188,6 +204,15 @@ struct hammer_fscheck_report {
 	uint64_t data_bytes;	/* their data_len */
 	uint64_t fifo_records;	/* FIFO records from first to next */
 	uint64_t table_bytes;	/* peak size of the per-object table */
+	/*
+	 * Freemap check: entries outside what the file system can reach that
+	 * take part in the recount (hammer_checkmap.unreachable_live), and,
+	 * with HAMMER_FSCK_CHECKMAP_REACHABLE, the ranges it did not read
+	 * (malloc'd, in address order of the walk).
+	 */
+	uint64_t cm_unreachable_live;
+	struct hammer_fsck_range *skipped;
+	size_t nskipped;
 };
 
 void hammer_fscheck_opts_init(struct hammer_fscheck_opts *o);

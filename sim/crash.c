@@ -539,6 +539,41 @@ int sim_state_open(struct sim *s, const struct sim_state *st, struct hammer_bdev
 	return 0;
 }
 
+void sim_state_latest(const struct sim *s, struct sim_state *out)
+{
+	state_init(out, s->epoch_base + s->nep - 1);
+	out->subset = SIM_SUB_ALL;
+}
+
+int sim_log_touches(const struct sim *s, uint64_t off, uint64_t len)
+{
+	if (!len)
+		return 0;
+	uint64_t lo = off / SIM_SECTOR, hi = (off + len - 1) / SIM_SECTOR + 1;
+	for (uint32_t w = 0; w < s->nlog; w++)
+		if (s->log[w].sector < hi && s->log[w].sector + s->log[w].nsec > lo)
+			return 1;
+	return 0;
+}
+
+int sim_state_touches(struct hammer_bdev *bd, uint64_t off, uint64_t len)
+{
+	if (!bd || bd->ops != &sview_ops)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	const struct sview *v = bd->ctx;
+	uint64_t lo = off / SIM_SECTOR, hi = (off + len - 1) / SIM_SECTOR + 1;
+	if ((v->garb_sec >= lo && v->garb_sec < hi) || (v->coll_sec >= lo && v->coll_sec < hi))
+		return 1;
+	for (uint32_t i = 0; i < v->priv.cap; i++) {
+		uint64_t key = v->priv.keys[i];
+		if (key && key - 1 >= lo && key - 1 < hi)
+			return 1;
+	}
+	return 0;
+}
+
 uint64_t sim_state_mem(struct hammer_bdev *bd)
 {
 	if (!bd || bd->ops != &sview_ops)

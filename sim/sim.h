@@ -215,6 +215,23 @@ int sim_state_open(struct sim *s, const struct sim_state *st, struct hammer_bdev
 /* Bytes one open state holds (bitmap, garbage, private overlay). */
 uint64_t sim_state_mem(struct hammer_bdev *state_bd);
 
+/* The state with every logged write kept (the live view, as a state). */
+void sim_state_latest(const struct sim *s, struct sim_state *out);
+
+/*
+ * Which bytes a state may show differently from the backdrop (the base
+ * with the settled overlay), so a caller can tell that a range still holds
+ * what it held when the log was last settled:
+ *   sim_log_touches: 1 if a write in the log (any epoch since the last
+ *     sim_settle) covers a sector of [off, off + len);
+ *   sim_state_touches: 1 if the state itself holds other bytes there: its
+ *     garbage or collateral sector, or writes made to it (recovery).
+ *     -EINVAL if state_bd is not a sim state.
+ * A range neither touches reads as the backdrop in that state.
+ */
+int sim_log_touches(const struct sim *s, uint64_t off, uint64_t len);
+int sim_state_touches(struct hammer_bdev *state_bd, uint64_t off, uint64_t len);
+
 /* Enumeration. */
 struct sim_enum;
 uint64_t sim_enum_count(const struct sim *s);
