@@ -61,6 +61,13 @@
 #include "sim/sim.h"
 
 #define VOL_SIZE	(256ULL << 20)
+/*
+ * The volume header is HAMMER's one structure kept in a single copy: a
+ * garbage sector there is media failure no recovery can repair, so the
+ * sim never garbles its sectors (DESIGN.md section 4).  Torn and dropped
+ * header writes stay in the model.
+ */
+#define HEADER_SECTORS	2048u
 #define UNDO_SIZE	(8 << 20)	/* one big-block: the smallest FIFO */
 #define MAX_SYNCS	16
 #define MAX_JOBS	64
@@ -686,6 +693,7 @@ static void recrash(struct hammer_bdev *state_bd, const struct oracle *o,
 	struct sim_knobs k;
 	sim_knobs_default(&k);
 	k.sample_count = 64;
+	k.garbage_safe_below = HEADER_SECTORS;
 	struct sim *s2;
 	if (sim_open(state_bd, 0, &k, &s2)) {
 		fail_state(out, st, w, id, "cannot stack a sim for the second crash");
@@ -765,7 +773,10 @@ static int base_build(struct base *b)
 		return rc;
 	}
 	/* the sim never writes its base: the formatted image stays pristine */
-	rc = sim_open(b->dev, 0, NULL, &b->s);
+	struct sim_knobs k;
+	sim_knobs_default(&k);
+	k.garbage_safe_below = HEADER_SECTORS;
+	rc = sim_open(b->dev, 0, &k, &b->s);
 	if (rc)
 		return rc;
 	b->m = mount_dev(sim_bdev(b->s), &b->clk, &err, &rc);

@@ -402,7 +402,14 @@ int hammer_volset_write_header(struct hammer_volset *vs, int vol_no,
 	if (!raw)
 		return HAMMER_ERR(err, -ENOMEM, ~0ULL, "out of memory");
 	hammer_volume_header_encode(&v->hdr, raw);
-	int rc = hammer_bdev_write(v->bd, 0, raw, HAMMER_BUFSIZE);
+	/*
+	 * Only the sectors the header occupies: the rest of the first 16 KB
+	 * never changes after newfs, and every sector written is one a torn
+	 * or garbled write could damage.
+	 */
+	size_t len = (sizeof(struct hammer_volume_ondisk) + HAMMER_SECTOR_SIZE - 1) &
+		     ~(size_t)(HAMMER_SECTOR_SIZE - 1);
+	int rc = hammer_bdev_write(v->bd, 0, raw, len);
 	free(raw);
 	if (rc)
 		return HAMMER_ERR(err, rc, 0, "%s: cannot write the volume header: %s",

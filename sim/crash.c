@@ -822,14 +822,25 @@ int sim_enum_next(struct sim_enum *e, struct sim_state *st)
 				uint32_t i = (uint32_t)e->a++;
 				uint32_t w = ep->first + i;
 				uint32_t nsec = s->log[w].nsec;
+				/* sectors below garbage_safe_below are out of the model */
+				uint64_t safe = s->k.garbage_safe_below / SIM_SECTOR;
+				uint32_t skip = 0;
+				if (s->log[w].sector < safe)
+					skip = safe - s->log[w].sector >= nsec ? nsec
+						: (uint32_t)(safe - s->log[w].sector);
+				if (skip == nsec)
+					continue;
 				st->subset = SIM_SUB_PREFIX;
 				st->arg = i;
 				st->garbage_write = (int32_t)i;
-				st->garbage_sector =
-					(uint32_t)(sim_hash4(s->k.seed, TAG_GSEC, epno, i) % nsec);
+				st->garbage_sector = skip +
+					(uint32_t)(sim_hash4(s->k.seed, TAG_GSEC, epno, i) %
+						   (nsec - skip));
 				if (e->ph == PH_COLL) {
 					uint32_t per = SIM_BLOCK / SIM_SECTOR;
 					uint64_t gs = s->log[w].sector + st->garbage_sector;
+					if ((gs / per) * per < safe)
+						continue;	/* the 4 KB block reaches the header */
 					uint32_t gi = (uint32_t)(gs % per);
 					uint32_t c = (uint32_t)(sim_hash4(s->k.seed, TAG_COLL, epno, i) %
 								(per - 1));

@@ -115,6 +115,7 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem)
 
 void sim_knobs_default(struct sim_knobs *k)
 {
+	memset(k, 0, sizeof(*k));
 	k->max_subset_bits = 10;
 	k->sample_count = 1024;
 	k->torn = 1;

@@ -115,6 +115,13 @@ struct sim_knobs {
 	int torn;			/* enumerate torn writes (1) */
 	int garbage;			/* enumerate garbage sectors (1) */
 	int collateral;			/* enumerate collateral damage (0) */
+	/*
+	 * No garbage or collateral sector below this device offset (0): a
+	 * structure kept in one copy only (HAMMER's volume header) cannot
+	 * survive garbled media, so the crash loop declares it out of the
+	 * model rather than fail on every such state.
+	 */
+	uint64_t garbage_safe_below;
 	uint64_t seed;			/* every random choice derives from it (1) */
 };
 

@@ -597,6 +597,43 @@ static void garbage_differs(void **state)
 	}
 }
 
+/* garbage_safe_below: no garbage or collateral sector below it, ever. */
+static void garbage_safe_region(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		struct wl l;
+		struct sim_knobs k = knobs(10, 16, 0, 1, 1);
+		k.seed = seed;
+		k.garbage_safe_below = 2048;
+		wl_open(&l, 65536, seed, &k);
+		uint64_t x = seed;
+		wl_write(&l, 0, 2048, &x);		/* all inside: no garbage state */
+		wl_write(&l, 1024, 4096, &x);		/* straddles: garbage from 2048 */
+		wl_write(&l, 8192, 1024, &x);		/* outside */
+		struct sim_enum *e;
+		assert_int_equal(sim_enum_begin(l.s, &e), 0);
+		struct sim_state st;
+		int per_write[3] = { 0, 0, 0 };
+		while (sim_enum_next(e, &st) == 1) {
+			if (st.garbage_write < 0)
+				continue;
+			CASE("test_crash garbage_safe_region seed=%llu write=%d sector=%u",
+			     (unsigned long long)seed, st.garbage_write, st.garbage_sector);
+			const struct rec *r = &l.w[st.garbage_write];
+			uint64_t gs = r->off / 512 + st.garbage_sector;
+			CHECK(gs >= 4);
+			if (st.collateral >= 0)
+				CHECK((gs / 8) * 8 >= 4);
+			per_write[st.garbage_write]++;
+		}
+		sim_enum_end(e);
+		assert_int_equal(per_write[0], 0);
+		assert_true(per_write[1] >= 1 && per_write[2] >= 1);
+		wl_close(&l);
+	}
+}
+
 /* Recovery writes land in the state's own overlay, never in the sim or other states. */
 static void state_writes_are_private(void **state)
 {
@@ -843,6 +880,7 @@ int main(void)
 		cmocka_unit_test(hand_written_ids),
 		cmocka_unit_test(torn_exact),
 		cmocka_unit_test(garbage_differs),
+		cmocka_unit_test(garbage_safe_region),
 		cmocka_unit_test(state_writes_are_private),
 		cmocka_unit_test(touches_tell_unchanged),
 		cmocka_unit_test(memory_1g_1000_states),
