@@ -82,6 +82,14 @@ struct config {
 	int verify_proof;	/* also run the full recount where proven */
 };
 
+/*
+ * fsync_mode of every mount (--fsync-mode).  2, DragonFly's REDO mode with
+ * its disk cache flush, is the default: a file's first fsync is a full
+ * sync ending with a barrier, later ones (REDO workloads) write only the
+ * FIFO and a barrier, and both promise durability.
+ */
+static int g_fsync_mode = 2;
+
 /* ---------------------------------------------------------- text */
 
 struct sbuf {
@@ -248,11 +256,12 @@ static char *dump_fs(struct hammer_mount *m, int *rcp)
 
 enum op_kind {
 	OP_CREATE, OP_MKDIR, OP_APPEND, OP_OVERWRITE, OP_UNALIGNED, OP_TRUNC,
-	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_KINDS
+	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_SMALLWRITE,
+	OP_KINDS
 };
 static const char *op_names[OP_KINDS] = {
 	"create", "mkdir", "append", "overwrite", "unaligned", "truncate",
-	"link", "unlink", "rename", "rmdir", "symlink"
+	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite"
 };
 enum sync_kind { SY_FSYNC, SY_FDATASYNC, SY_SYNC, SY_KINDS };
 static const char *sync_names[SY_KINDS] = { "fsync", "fdatasync", "sync" };
@@ -376,6 +385,13 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 		rc = hammer_rmdir(m, 1, "E", 1);
 		*target = HAMMER_ROOT_INO;
 		break;
+	case OP_SMALLWRITE:	/* fits one REDO record */
+		rc = lookup_path(m, "/B", &a);
+		if (!rc && hammer_write(m, a.ino, 50 + (uint64_t)variant * 7,
+					pattern + 1000 + variant, 100) != 100)
+			rc = -EIO;
+		*target = a.ino;
+		break;
 	case OP_SYMLINK:
 		rc = hammer_symlink(m, 1, nm, 2,
 				    variant ? "a/target/long/enough/to/need/a/record" : "short",
@@ -393,6 +409,12 @@ struct workload {
 	int nops;
 	enum op_kind ops[2];
 	enum sync_kind sync;
+	/*
+	 * REDO: every file of the tree is fsync'd once first (fsync_mode 2
+	 * switches it to REDO), so the workload's fsyncs take the fast path:
+	 * only the UNDO/REDO FIFO is written and stage 2 must replay it.
+	 */
+	int redo;
 };
 
 /* ---------------------------------------------------------- oracle */
@@ -455,6 +477,7 @@ static struct hammer_mount *mount_dev(struct hammer_bdev *bd, struct fake_clock 
 {
 	struct hammer_mount_opts o;
 	hammer_mount_opts_init(&o);
+	o.fsync_mode = g_fsync_mode;
 	o.cache_bytes = 4 << 20;
 	o.clock = fake_now;
 	o.clock_ctx = clk;
@@ -856,6 +879,15 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 	struct sim *s = b->s;
 	struct oracle *o = &b->o;
 	int rc = 0;
+	static const char *const files[] = { "/A", "/B", "/D/C" };
+	for (size_t i = 0; w->redo && i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
+		struct hammer_attr a;
+		rc = lookup_path(m, files[i], &a);
+		if (!rc)
+			rc = hammer_fsync(m, a.ino, 0);
+		if (!rc && i + 1 == sizeof(files) / sizeof(files[0]))
+			rc = oracle_record(o, m, s);
+	}
 	for (int i = 0; i < w->nops && !rc; i++) {
 		hammer_ino_t t = HAMMER_ROOT_INO;
 		rc = run_op(m, w->ops[i], i, &t);
@@ -1146,6 +1178,32 @@ static int make_workloads(struct workload *w, int max, int full)
 				 sync_names[s]);
 			n++;
 		}
+	/*
+	 * REDO: the operations whose fsync replays from the FIFO alone.  A
+	 * REDO is replayed record by record, so a crash during the fsync may
+	 * leave part of a write that spans records (no other promise is
+	 * broken, but the oracle compares whole trees): only operations that
+	 * fit one record each are in the set.
+	 */
+	static const enum op_kind redo_ops[] = { OP_SMALLWRITE, OP_TRUNC };
+	for (size_t a = 0; a < sizeof(redo_ops) / sizeof(redo_ops[0]); a++) {
+		if (n == max)
+			return n;
+		w[n] = (struct workload){ .nops = 1, .ops = { redo_ops[a] },
+					  .sync = SY_FSYNC, .redo = 1 };
+		snprintf(w[n].name, sizeof(w[n].name), "redo:%s+fsync",
+			 op_names[redo_ops[a]]);
+		n++;
+		if (!full)
+			continue;
+		if (n == max)
+			return n;
+		w[n] = (struct workload){ .nops = 2,
+			.ops = { redo_ops[a], redo_ops[a] }, .sync = SY_FSYNC, .redo = 1 };
+		snprintf(w[n].name, sizeof(w[n].name), "redo:%s+fsync,%s+fsync",
+			 op_names[redo_ops[a]], op_names[redo_ops[a]]);
+		n++;
+	}
 	if (!full)
 		return n;	/* quick: every single operation */
 	for (int a = 0; a < OP_KINDS; a++)
@@ -1177,7 +1235,9 @@ static void usage(void)
 		"  --verify-proof  where the freemap proof holds, run the full recount\n"
 		"               too and require the same number of errors (slow)\n"
 		"  --workload   run only this workload (name as printed)\n"
-		"  --state      check only this crash state id\n");
+		"  --state      check only this crash state id\n"
+		"  --fsync-mode N  fsync_mode of the mounts (2; 0 and 2 promise\n"
+		"               durability at fsync, 1 and 3 do not, 4 ignores it)\n");
 }
 
 static int parse_num(const char *s, int lo, int hi, int *out)
@@ -1218,6 +1278,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--checkmap-every") && i + 1 < argc &&
 			 !parse_num(argv[++i], 0, 1 << 30, &v))
 			cf.checkmap_every = (unsigned)v;
+		else if (!strcmp(argv[i], "--fsync-mode") && i + 1 < argc &&
+			 !parse_num(argv[++i], 0, 4, &v))
+			g_fsync_mode = v;
 		else if (!strcmp(argv[i], "--verify-proof"))
 			cf.verify_proof = 1;
 		else if (!strcmp(argv[i], "--jobs") && i + 1 < argc &&
