@@ -10,7 +10,10 @@
 #   20,000 random 4 KiB writes into it + fsync; create, stat and delete of
 #   20,000 files of 1 KiB.
 # Beside the time, the bytes each workload made the backing store write
-# (the daemon's /proc/PID/io write_bytes; the loop device's sectors).
+# (the daemon's /proc/PID/io write_bytes; the loop device's sectors), and the
+# FUSE daemons' peak RSS.  hammer-fuse run by root mounts fuseblk over a loop
+# device of its image (fuse/README.md), so its unmounts include the final
+# flush.
 set -euo pipefail
 BUILD=$(cd "${1:?usage: bench/fuse.sh BUILD_DIR [WORKDIR]}" && pwd)
 W=${2:-$(mktemp -d "${TMPDIR:-/var/tmp}/hfbench.XXXXXX")}
@@ -46,9 +49,13 @@ fs_mount() {
   for _ in $(seq 100); do mountpoint -q "$M" && return 0; sleep 0.1; done
   echo "mount of $1 failed"; exit 1
 }
+declare -A RSS=([hammer]=0 [fuse2fs]=0 [ext4]=-)
 fs_umount() {
   case $1 in
-    hammer|fuse2fs) fusermount3 -u "$M"; wait "$pid"; pid= ;;
+    hammer|fuse2fs)
+      local hwm; hwm=$(awk '/^VmHWM:/ {print int($2 / 1024)}' "/proc/$pid/status")
+      [ "$hwm" -gt "${RSS[$1]}" ] && RSS[$1]=$hwm
+      fusermount3 -u "$M"; wait "$pid"; pid= ;;
     ext4) umount "$M"; losetup -d "$loopdev"; loopdev= ;;
   esac
 }
@@ -109,3 +116,4 @@ for r in "seqw:seq write 1 GiB + fsync (MB/s)" "seqr:seq read 1 GiB, cold (MB/s)
   row "$label" "${R[hammer,$k]}" "${R[fuse2fs,$k]}" "${R[ext4,$k]}"
   row "  written (MiB)" "${B[hammer,$k]}" "${B[fuse2fs,$k]}" "${B[ext4,$k]}"
 done
+row "daemon peak RSS (MiB)" "${RSS[hammer]}" "${RSS[fuse2fs]}" "${RSS[ext4]}"

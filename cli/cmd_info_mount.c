@@ -4,9 +4,12 @@
  * that and `hammer -f devs info` (cmd_info.c, unmounted volumes).
  *
  * Without an argument every mounted HAMMER file system is listed, as
- * DragonFly does.  The layout follows cmd_info.c; what only the on-disk
- * walk knows (reserved big-blocks, UNDO use, PFS list) is left out, and a
- * "Mount information" block tells what only the daemon knows.
+ * DragonFly does.  The layout is DragonFly's (Reserved is what is held back
+ * from new writes, none here; PFS list with snapshot counts), plus the
+ * UNDO/REDO FIFO as of the last flush and a "Mount information" block
+ * with what only the daemon knows.  PFS #0 is reported from the volume
+ * header (master, shared uuid = fsid) until the engine can read PFS
+ * records; its snapshot count is unknown ("-").
  */
 #include "hammer.h"
 #include "ctl.h"
@@ -30,6 +33,11 @@ static const char *str(const struct hammer_ctl_reply *r, const char *key,
 	return v ? v : "?";
 }
 
+static double pct(long long v, long long total)
+{
+	return total > 0 ? (double)v * 100 / (double)total : 100.0;
+}
+
 static int info_one(struct hammer_opts *o, const char *path)
 {
 	struct hammer_ctl_reply r;
@@ -42,33 +50,73 @@ static int info_one(struct hammer_opts *o, const char *path)
 	FILE *f = o->out;
 	char b[1024], s[32];
 	long long total = num(&r, "bigblocks"), nfree = num(&r, "freebigblocks");
+	long long rsv = num(&r, "rsvbigblocks");
 	long long used = total - nfree;
 	long long bb = HAMMER_BIGBLOCK_SIZE;
 	fprintf(f, "Volume identification\n");
 	fprintf(f, "\tLabel               %s\n", str(&r, "label", b, sizeof(b)));
 	fprintf(f, "\tNo. Volumes         %lld\n", num(&r, "nvolumes"));
 	fprintf(f, "\tHAMMER Volumes      %s\n", str(&r, "volumes", b, sizeof(b)));
+	fprintf(f, "\tRoot Volume         %s\n", str(&r, "rootvol", b, sizeof(b)));
 	fprintf(f, "\tFSID                %s\n", str(&r, "fsid", b, sizeof(b)));
 	fprintf(f, "\tHAMMER Version      %lld\n", num(&r, "version"));
+	/* as DragonFly: Free is what is left after the reservations */
 	fprintf(f, "Big-block information\n");
 	fprintf(f, "\tTotal      %10lld\n", total);
-	fprintf(f, "\tUsed       %10lld (%.2f%%)\n", used,
-		total > 0 ? (double)used * 100 / (double)total : 0.0);
-	fprintf(f, "\tFree       %10lld\n", nfree);
+	fprintf(f, "\tUsed       %10lld (%.2f%%)\n", used, pct(used, total));
+	fprintf(f, "\tReserved   %10lld (%.2f%%)\n", rsv, pct(rsv, total));
+	fprintf(f, "\tFree       %10lld (%.2f%%)\n", nfree - rsv, pct(nfree - rsv, total));
 	fprintf(f, "Space information\n");
 	fprintf(f, "\tNo. Inodes %10lld\n", num(&r, "inodes"));
 	fprintf(f, "\tTotal size     %s (%lld bytes)\n",
 		hammer_sizetostr(s, total * bb), total * bb);
-	fprintf(f, "\tUsed           %s\n", hammer_sizetostr(s, used * bb));
-	fprintf(f, "\tFree           %s\n", hammer_sizetostr(s, nfree * bb));
+	fprintf(f, "\tUsed           %s (%.2f%%)\n", hammer_sizetostr(s, used * bb),
+		pct(used, total));
+	fprintf(f, "\tReserved       %s (%.2f%%)\n", hammer_sizetostr(s, rsv * bb),
+		pct(rsv, total));
+	fprintf(f, "\tFree           %s (%.2f%%)\n",
+		hammer_sizetostr(s, (nfree - rsv) * bb), pct(nfree - rsv, total));
+	/* ours: the UNDO/REDO FIFO, as the last flush left it */
+	if (hammer_ctl_get(&r, "undo_size", b, sizeof(b))) {
+		long long us = num(&r, "undo_size"), uu = num(&r, "undo_used");
+		fprintf(f, "UNDO/REDO FIFO (as of the last flush)\n");
+		fprintf(f, "\tSize           %s\n", hammer_sizetostr(s, us));
+		fprintf(f, "\tUsed           %s (%.2f%%)\n", hammer_sizetostr(s, uu),
+			pct(uu, us));
+		fprintf(f, "\tFree           %s (%.2f%%)\n", hammer_sizetostr(s, us - uu),
+			pct(us - uu, us));
+	}
+	fprintf(f, "PFS information\n");
+	fprintf(f, "\t  PFS#  Mode    Snaps\n");
+	long long pfs = num(&r, "pfs");
+	char key[64], mode[32], snaps[32];
+	snprintf(key, sizeof(key), "pfs.%lld.mode", pfs);
+	snprintf(mode, sizeof(mode), "%s", str(&r, key, b, sizeof(b)));
+	snprintf(key, sizeof(key), "pfs.%lld.snapshots", pfs);
+	snprintf(snaps, sizeof(snaps), "%s", str(&r, key, b, sizeof(b)));
+	fprintf(f, "\t%6lld  %-6s %6s%s\n", pfs, mode, snaps,
+		pfs == 0 ? " (root PFS)" : "");
+	snprintf(key, sizeof(key), "pfs.%lld.shared_uuid", pfs);
+	fprintf(f, "\tShared UUID of PFS #%lld: %s\n", pfs, str(&r, key, b, sizeof(b)));
 	fprintf(f, "Mount information\n");
 	fprintf(f, "\tMount point         %s\n", str(&r, "mountpoint", b, sizeof(b)));
+	fprintf(f, "\tMount type          %s\n",
+		num(&r, "fuseblk") ? "fuseblk (umount waits for the final flush)"
+				   : "fuse");
+	fprintf(f, "\tDaemon pid          %lld\n", num(&r, "pid"));
 	fprintf(f, "\tRead-only           %s\n", num(&r, "readonly") ? "yes" : "no");
 	fprintf(f, "\tNext TID            %s\n", str(&r, "next_tid", b, sizeof(b)));
 	fprintf(f, "\tLast flushed TID    %s\n", str(&r, "flush_tid", b, sizeof(b)));
 	fprintf(f, "\tFlush cycles        %lld\n", num(&r, "flush_cycles"));
+	fprintf(f, "\tFast fsyncs         %lld\n", num(&r, "fast_fsyncs"));
 	fprintf(f, "\tDirty               %s\n",
 		hammer_sizetostr(s, num(&r, "dirty_bytes")));
+	fprintf(f, "\tCache size          %s\n",
+		hammer_sizetostr(s, num(&r, "cache_bytes")));
+	if (hammer_ctl_get(&r, "heap_bytes", b, sizeof(b))) {
+		fprintf(f, "\tDaemon heap         %s", hammer_sizetostr(s, num(&r, "heap_bytes")));
+		fprintf(f, " (%s in use)\n", hammer_sizetostr(s, num(&r, "heap_inuse")));
+	}
 	long long ms = num(&r, "flush_interval_ms");
 	if (ms)
 		fprintf(f, "\tFlush interval      %lld s\n", ms / 1000);
@@ -80,7 +128,7 @@ static int info_one(struct hammer_opts *o, const char *path)
 	return HAMMER_EXIT_OK;
 }
 
-/* Mount points of type fuse.hammer, from /proc/self/mountinfo. */
+/* Mount points of type fuse.hammer or fuseblk.hammer, from mountinfo. */
 static int info_all(struct hammer_opts *o)
 {
 	FILE *m = fopen("/proc/self/mountinfo", "r");
@@ -95,7 +143,8 @@ static int info_all(struct hammer_opts *o)
 		char mp[PATH_MAX + 1], type[64];
 		char *dash = strstr(line, " - ");
 		if (!dash || sscanf(line, "%*u %*u %*s %*s %4096s", mp) != 1 ||
-		    sscanf(dash + 3, "%63s", type) != 1 || strcmp(type, "fuse.hammer"))
+		    sscanf(dash + 3, "%63s", type) != 1 ||
+		    (strcmp(type, "fuse.hammer") && strcmp(type, "fuseblk.hammer")))
 			continue;
 		/* undo mountinfo's \ooo escapes */
 		char *w = mp;

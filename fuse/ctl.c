@@ -6,11 +6,19 @@
  * directories only with fixed-size arguments without pointers, and
  * mirroring needs streams.  One thread serves clients one at a time;
  * commands are short, and a slow client times out after a few seconds.
+ *
+ * unmount-wait is how umount.fuse.hammer makes `umount DIR` return only
+ * after the final flush: the connection outlives the FUSE mount and gets
+ * one last status line from hfuse_ctl_notify (called after hammer_unmount,
+ * once the ctl thread is joined, so the two never race).
  */
 #include "hfuse.h"
 #include "ctl_proto.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +28,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ref/buffer.h"
 #include "ref/volume.h"
 
 static int ctl_dir(char *buf, size_t size)
@@ -115,6 +124,44 @@ static void do_version(struct hfuse *h, struct reply *r)
 	    HAMMER_VOL_VERSION_MIN, HAMMER_VOL_VERSION_MAX);
 }
 
+/*
+ * UNDO/REDO FIFO use as of the last flush, from volume 0's header on disk.
+ * The engine's API has no call for it yet (hammer_mount_info should carry
+ * it: see docs/DESIGN.md section 9); the header is rewritten by every
+ * flush cycle, so two equal reads in a row are a whole one.
+ */
+static int undo_from_disk(struct hfuse *h, uint64_t *size, uint64_t *used)
+{
+	const char *devs = h->devs_abs ? h->devs_abs : h->devs;
+	char *vol0 = strndup(devs, strcspn(devs, ":"));
+	int fd = vol0 ? open(vol0, O_RDONLY | O_CLOEXEC) : -1;
+	free(vol0);
+	if (fd < 0)
+		return -errno;
+	static _Thread_local struct hammer_volume_ondisk a, b;
+	int rc = -EAGAIN;
+	for (int i = 0; i < 5 && rc == -EAGAIN; i++) {
+		if (pread(fd, &a, sizeof(a), 0) != (ssize_t)sizeof(a) ||
+		    pread(fd, &b, sizeof(b), 0) != (ssize_t)sizeof(b))
+			rc = -EIO;
+		else if (memcmp(&a, &b, sizeof(a)) == 0)
+			rc = 0;
+	}
+	close(fd);
+	if (rc)
+		return rc;
+	hammer_volume_swap(&a);
+	if (a.vol_signature != HAMMER_FSBUF_VOLUME)
+		return -EUCLEAN;
+	const struct hammer_blockmap *u = &a.vol0_blockmap[HAMMER_ZONE_UNDO_INDEX];
+	uint64_t end = u->alloc_offset & HAMMER_OFF_LONG_MASK;
+	uint64_t first = u->first_offset & HAMMER_OFF_LONG_MASK;
+	uint64_t next = u->next_offset & HAMMER_OFF_LONG_MASK;
+	*size = end;
+	*used = first <= next ? next - first : end - first + next;
+	return 0;
+}
+
 static void do_info(struct hfuse *h, struct reply *r)
 {
 	struct hammer_mount_info mi;
@@ -132,18 +179,49 @@ static void do_info(struct hfuse *h, struct reply *r)
 	status(r, 0, NULL);
 	add(r, "label=%.64s\n", mi.label);
 	add(r, "nvolumes=%d\n", mi.nvolumes);
-	add(r, "volumes=%s\n", h->devs);
+	add(r, "volumes=%s\n", h->devs_abs ? h->devs_abs : h->devs);
+	add(r, "rootvol=%.*s\n", (int)strcspn(h->devs_abs ? h->devs_abs : h->devs, ":"),
+	    h->devs_abs ? h->devs_abs : h->devs);
 	add(r, "fsid=%s\n", u);
 	add(r, "version=%u\n", mi.version);
 	add(r, "mountpoint=%s\n", h->mountpoint);
 	add(r, "readonly=%d\n", mi.readonly);
+	add(r, "fuseblk=%d\n", h->fuseblk);
+	add(r, "pid=%ld\n", (long)getpid());
 	add(r, "bigblocks=%llu\n", (unsigned long long)(sf.blocks / per));
 	add(r, "freebigblocks=%llu\n", (unsigned long long)(sf.bfree / per));
+	/* held back from new writes, as DragonFly's _hammer_checkspace: none */
+	add(r, "rsvbigblocks=%llu\n", (unsigned long long)((sf.bfree - sf.bavail) / per));
 	add(r, "inodes=%llu\n", (unsigned long long)sf.files);
+	uint64_t usize = 0, uused = 0;
+	if (undo_from_disk(h, &usize, &uused) == 0) {
+		add(r, "undo_size=%llu\n", (unsigned long long)usize);
+		add(r, "undo_used=%llu\n", (unsigned long long)uused);
+		add(r, "undo_asof=last-flush\n");
+	}
+	/*
+	 * PFS #0, the only one that exists until PFS support does.  Its PFS
+	 * record (label, mode, shared uuid) needs an engine call; until then
+	 * it is what newfs makes: a master whose shared uuid is the fsid.
+	 */
+	add(r, "pfs=0\n");
+	add(r, "pfs.0.mode=MASTER\n");
+	add(r, "pfs.0.shared_uuid=%s\n", u);
+	add(r, "pfs.0.snapshots=-\n");
+	add(r, "pfs.0.source=volume-header\n");
 	add(r, "next_tid=0x%016llx\n", (unsigned long long)mi.next_tid);
 	add(r, "flush_tid=0x%016llx\n", (unsigned long long)mi.flush_tid);
 	add(r, "flush_cycles=%llu\n", (unsigned long long)mi.flush_cycles);
 	add(r, "dirty_bytes=%llu\n", (unsigned long long)mi.dirty_bytes);
+	add(r, "fast_fsyncs=%llu\n", (unsigned long long)mi.fast_fsyncs);
+	add(r, "redo_replayed=%llu\n", (unsigned long long)mi.redo_replayed);
+	uint64_t cache = h->o.eng.cache_bytes ? h->o.eng.cache_bytes
+					      : HAMMER_BUFCACHE_DEFAULT;
+	add(r, "cache_bytes=%llu\n", (unsigned long long)
+	    (cache < HAMMER_BUFCACHE_MIN ? HAMMER_BUFCACHE_MIN : cache));
+	struct mallinfo2 mm = mallinfo2();
+	add(r, "heap_bytes=%zu\n", mm.arena + mm.hblkhd);
+	add(r, "heap_inuse=%zu\n", mm.uordblks + mm.hblkhd);
 	add(r, "flush_interval_ms=%u\n", h->o.flush_ms);
 	add(r, "fsync_mode=%d\n", h->o.eng.fsync_mode);
 	add(r, "nohistory=%d\n", h->o.eng.nohistory);
@@ -165,7 +243,67 @@ static void do_synctid(struct hfuse *h, const struct ucred *cr, struct reply *r)
 	add(r, "tid=0x%016llx\n", (unsigned long long)tid);
 }
 
-static void serve(struct hfuse *h, int c)
+/* Drop waiters whose client went away (a failed umount, ^C). */
+static void prune_waiters(struct hfuse *h)
+{
+	int k = 0;
+	for (int i = 0; i < h->nwaiters; i++) {
+		struct pollfd p = { .fd = h->waiters[i], .events = POLLRDHUP };
+		if (poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			close(h->waiters[i]);
+		else
+			h->waiters[k++] = h->waiters[i];
+	}
+	h->nwaiters = k;
+}
+
+/*
+ * unmount-wait: the client (umount.fuse.hammer) keeps the connection open
+ * across its umount and reads one more status line, sent by
+ * hfuse_ctl_notify once the final flush is done and the volumes are closed.
+ * Returns 1 when the connection was kept.
+ */
+static int do_unmount_wait(struct hfuse *h, const struct ucred *cr, int c,
+			   struct reply *r)
+{
+	if (!privileged(h, cr)) {
+		status(r, EPERM, "unmount-wait needs root or the user who mounted");
+		return 0;
+	}
+	pthread_mutex_lock(&h->wait_lock);
+	prune_waiters(h);
+	int kept = 0;
+	if (h->nwaiters == HFUSE_MAX_WAITERS) {
+		status(r, EBUSY, "too many unmount-wait clients");
+	} else {
+		status(r, 0, "waiting");
+		h->waiters[h->nwaiters++] = c;
+		kept = 1;
+	}
+	pthread_mutex_unlock(&h->wait_lock);
+	return kept;
+}
+
+void hfuse_ctl_notify(struct hfuse *h, int rc)
+{
+	char line[HAMMER_CTL_LINE];
+	int e = rc < 0 ? -rc : rc;
+	if (e)
+		snprintf(line, sizeof(line), "%d final flush failed: %s (the volumes "
+			 "keep the last complete flush cycle)\n", e, strerror(e));
+	else
+		snprintf(line, sizeof(line), "0 unmounted, everything flushed\n");
+	pthread_mutex_lock(&h->wait_lock);
+	for (int i = 0; i < h->nwaiters; i++) {
+		(void)!send(h->waiters[i], line, strlen(line), MSG_NOSIGNAL);
+		close(h->waiters[i]);
+	}
+	h->nwaiters = 0;
+	pthread_mutex_unlock(&h->wait_lock);
+}
+
+/* Returns 1 when the connection must stay open (unmount-wait). */
+static int serve(struct hfuse *h, int c)
 {
 	struct ucred cr;
 	socklen_t crlen = sizeof(cr);
@@ -175,8 +313,9 @@ static void serve(struct hfuse *h, int c)
 	struct timeval tv = { .tv_sec = 5 };
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	int kept = 0;
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0)
-		return;
+		return 0;
 	while (n < sizeof(line) - 1) {
 		ssize_t k = read(c, line + n, sizeof(line) - 1 - n);
 		if (k <= 0)
@@ -202,6 +341,8 @@ static void serve(struct hfuse *h, int c)
 			do_info(h, &r);
 		else if (strcmp(line, "synctid") == 0)
 			do_synctid(h, &cr, &r);
+		else if (strcmp(line, "unmount-wait") == 0)
+			kept = do_unmount_wait(h, &cr, c, &r);
 		else
 			status(&r, EOPNOTSUPP, "unknown verb");
 	}
@@ -212,6 +353,7 @@ static void serve(struct hfuse *h, int c)
 			break;
 		off += (size_t)k;
 	}
+	return kept;
 }
 
 static void *ctl_main(void *arg)
@@ -224,8 +366,9 @@ static void *ctl_main(void *arg)
 				continue;
 			break;	/* shut down by hfuse_ctl_stop */
 		}
-		serve(h, c);
-		close(c);
+		/* a kept connection now belongs to the waiters (notify closes it) */
+		if (!serve(h, c))
+			close(c);
 	}
 	return NULL;
 }

@@ -12,6 +12,24 @@
  * are refused (EPERM) unless SO_PEERCRED shows root or the mounting user.
  * A future verb that streams (mirroring) may switch the connection to its
  * own framing after its reply line.
+ *
+ * Verbs:
+ *   version       current=, min=, max= (on-disk versions)
+ *   info          label=, nvolumes=, volumes=, rootvol=, fsid=, version=,
+ *                 bigblocks=, freebigblocks=, rsvbigblocks=, inodes=,
+ *                 undo_size=, undo_used= (bytes, as of the last flush),
+ *                 pfs=<id> with pfs.<id>.mode=, .shared_uuid=, .snapshots=,
+ *                 .source=, and the daemon's state: mountpoint=, readonly=,
+ *                 fuseblk=, pid=, next_tid=, flush_tid=, flush_cycles=,
+ *                 dirty_bytes=, fast_fsyncs=, redo_replayed=, cache_bytes=,
+ *                 heap_bytes=, heap_inuse=, flush_interval_ms=, fsync_mode=,
+ *                 nohistory=.  Unknown keys are for clients to ignore.
+ *   synctid       (privileged) flush; tid=
+ *   unmount-wait  (privileged) "0 waiting", then the connection stays open
+ *                 and gets one more status line once the final flush after
+ *                 the unmount is done and the volumes are closed ("0 ..." or
+ *                 "<errno> ..."); end of file without it means the daemon
+ *                 died first.  umount.fuse.hammer uses it.
  */
 #ifndef HAMMER_CTL_PROTO_H
 #define HAMMER_CTL_PROTO_H

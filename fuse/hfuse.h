@@ -14,7 +14,7 @@
 #ifndef HAMMER_FUSE_H
 #define HAMMER_FUSE_H
 
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312	/* 3.12: fuse_session_loop_mt takes fuse_loop_cfg_create()'s config */
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
@@ -33,21 +33,41 @@ struct hfuse_opts {
 	int allow_other;		/* given, or implied for root */
 	double entry_timeout;		/* live objects */
 	double attr_timeout;
+	int blkdev;			/* -1 auto (default), 0 noblkdev, 1 blkdev */
 };
+
+#define HFUSE_MAX_WAITERS	16	/* unmount-wait clients at once */
 
 struct hfuse {
 	struct hammer_mount *m;
 	struct fuse_session *se;
 	struct hfuse_opts o;
 	const char *devs;		/* as given: dev[:dev...] */
+	char *devs_abs;			/* the same with absolute paths (info) */
 	char *mountpoint;		/* absolute */
 	dev_t dev;			/* st_dev of the mount (from mountinfo) */
 	uid_t owner;			/* may run privileged control commands */
 	atomic_int corrupt_logged;	/* -EUCLEAN reported once */
+	atomic_int inflight;		/* requests inside the engine (ops.c) */
+	atomic_int closing;		/* set by hfuse_drain: no new ones */
 	int ctl_fd;			/* listening control socket, -1 if none */
 	char ctl_path[256];
 	int ctl_running;
 	pthread_t ctl_thread;
+	int fuseblk;			/* mounted as fuseblk: the kernel sends DESTROY */
+	/* the periodic sync (main.c), DragonFly's syncer: hammer_sync per period */
+	pthread_t syncer;
+	pthread_mutex_t syncer_lock;
+	pthread_cond_t syncer_cv;
+	int syncer_running, syncer_stop;
+	/* unmount: hfuse_shutdown runs once, from DESTROY or from main */
+	pthread_mutex_t down_lock;
+	int down;
+	int unmount_rc;			/* hammer_unmount's result */
+	/* unmount-wait clients, told the final flush's result (ctl.c) */
+	pthread_mutex_t wait_lock;
+	int waiters[HFUSE_MAX_WAITERS];
+	int nwaiters;
 };
 
 /* Messages: stderr in the foreground, syslog once daemonized. */
@@ -55,8 +75,20 @@ void hfuse_log(struct hfuse *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void hfuse_set_daemonized(void);
 
+/*
+ * Stop the control socket, flush and unmount the engine (the volume locks
+ * go with it), then tell unmount-wait clients.  Runs once: from DESTROY
+ * (fuseblk mounts, while the kernel's umount waits) or from main after the
+ * session ends; later calls return at once.
+ */
+void hfuse_shutdown(struct hfuse *h);
+
 /* ops.c */
 extern const struct fuse_lowlevel_ops hfuse_ops;
+/* Refuse new requests, wait for those inside the engine (hfuse_shutdown). */
+void hfuse_drain(struct hfuse *h);
+/* The session's reads and writes: answers FUSE_SYNCFS (fuse_session_custom_io). */
+extern const struct fuse_custom_io hfuse_io;
 /* errno for a negative engine result; -EUCLEAN becomes EIO and is logged */
 int hfuse_errno(struct hfuse *h, int rc);
 
@@ -65,6 +97,9 @@ int hfuse_errno(struct hfuse *h, int rc);
 int hfuse_ctl_start(struct hfuse *h);
 /* Serve it from a thread (after daemonizing: threads do not survive fork). */
 int hfuse_ctl_run(struct hfuse *h);
+/* Stop accepting and join the thread; unmount-wait clients stay. */
 void hfuse_ctl_stop(struct hfuse *h);
+/* Tell every unmount-wait client the unmount result (0 or -errno), close. */
+void hfuse_ctl_notify(struct hfuse *h, int rc);
 
 #endif

@@ -6,21 +6,29 @@
  * non-zero exit; threads (flusher, control socket) start only after
  * daemonizing because fork keeps just the calling thread.  On the way out the
  * FUSE mount goes first, so no request can arrive while the engine flushes
- * and closes (hammer_unmount).
+ * and closes (hfuse_shutdown: hammer_unmount, then unmount-wait clients are
+ * told).  A root mount whose volume 0 is a block device is a fuseblk mount:
+ * the kernel then sends DESTROY at umount and waits for our answer, so
+ * hfuse_shutdown runs inside every umount(2), fusermount3 -u included.
  */
 #include "hfuse.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <linux/loop.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef HAMMER_FUSE_VERSION
@@ -69,6 +77,9 @@ static void usage(FILE *f)
 "  -o allow_other, auto_unmount, fsname=, nosuid, nodev, noexec, noatime,\n"
 "     sync, async, dirsync, [fs|def|root]context=: as for any FUSE mount\n"
 "     (root mounts always get allow_other; every mount default_permissions)\n"
+"  -o blkdev       mount as fuseblk (root, volume 0 a block device; the\n"
+"                  default there): umount waits for the final flush\n"
+"  -o noblkdev     a plain fuse mount even on a block device\n"
 "  -o pfs=N        reserved: PFS mounts are not supported yet\n");
 }
 
@@ -155,6 +166,10 @@ static int parse_one(struct hfuse_opts *o, const char *opt, struct fuse_args *fo
 	}
 	if (!val && KEY("nohistory")) {
 		o->eng.nohistory = 1;
+		return 0;
+	}
+	if (!val && (KEY("blkdev") || KEY("noblkdev"))) {
+		o->blkdev = KEY("blkdev");
 		return 0;
 	}
 	if (!val && KEY("debug")) {
@@ -254,7 +269,8 @@ static int find_dev(const char *mp, dev_t *dev)
 			}
 		}
 		*w = '\0';
-		if (strcmp(path, mp) == 0 && strcmp(fstype, "fuse.hammer") == 0) {
+		if (strcmp(path, mp) == 0 && (strcmp(fstype, "fuse.hammer") == 0 ||
+					       strcmp(fstype, "fuseblk.hammer") == 0)) {
 			*dev = makedev(maj, min);
 			found = 1;
 		}
@@ -274,11 +290,235 @@ static void block_signals(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &s, old);
 }
 
+/* "a:b" with each volume as an absolute path (the daemon chdirs to /). */
+static char *abs_devs(const char *devs)
+{
+	size_t cap = strlen(devs) + 1, len = 0;
+	char *out = malloc(cap);
+	for (const char *p = devs; out && *p; ) {
+		size_t n = strcspn(p, ":");
+		char *v = strndup(p, n);
+		char *r = v ? realpath(v, NULL) : NULL;
+		const char *use = r ? r : v ? v : "";
+		size_t k = strlen(use);
+		char *grown = realloc(out, cap + k + 2);
+		if (!grown) {
+			free(out);
+			out = NULL;
+		} else {
+			out = grown;
+			cap += k + 2;
+			if (len)
+				out[len++] = ':';
+			memcpy(out + len, use, k);
+			len += k;
+		}
+		free(r);
+		free(v);
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	if (out)
+		out[len] = '\0';
+	return out;
+}
+
+/*
+ * A loop device over the image `path` that detaches itself when its last
+ * opener closes it: our *fd until the fuseblk mount holds it, then the
+ * mount.  Returns its name, or NULL with the reason in why.
+ */
+static char *loop_attach(const char *path, int rdonly, int *fd, char *why,
+			 size_t wsize)
+{
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		snprintf(why, wsize, "no loop devices (/dev/loop-control: %s)",
+			 strerror(errno));
+		return NULL;
+	}
+	int ffd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (ffd < 0) {
+		snprintf(why, wsize, "%s: %s", path, strerror(errno));
+		close(ctl);
+		return NULL;
+	}
+	char *name = NULL;
+	snprintf(why, wsize, "no free loop device");
+	/* another program may take the free device first: try again */
+	for (int tries = 0; tries < 16 && !name; tries++) {
+		int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (n < 0) {
+			snprintf(why, wsize, "no free loop device: %s", strerror(errno));
+			break;
+		}
+		char dev[32];
+		snprintf(dev, sizeof(dev), "/dev/loop%d", n);
+		int lfd = open(dev, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (lfd < 0) {
+			snprintf(why, wsize, "%s: %s", dev, strerror(errno));
+			continue;
+		}
+		struct loop_config cfg;
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.fd = (uint32_t)ffd;
+		cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR | (rdonly ? LO_FLAGS_READ_ONLY : 0);
+		snprintf((char *)cfg.info.lo_file_name, LO_NAME_SIZE, "%s", path);
+		if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0) {
+			name = strdup(dev);
+			if (name)
+				*fd = lfd;
+			else
+				close(lfd);
+			break;
+		}
+		int e = errno;
+		close(lfd);
+		snprintf(why, wsize, "%s: LOOP_CONFIGURE: %s", dev, strerror(e));
+		if (e != EBUSY)
+			break;
+	}
+	close(ffd);
+	close(ctl);
+	return name;
+}
+
+/*
+ * The block device to mount fuseblk from: volume 0 of "dev[:dev...]" if it
+ * is one, else a loop device over it.  NULL (reason in why) if neither.
+ */
+static char *vol0_blockdev(const char *devs, int rdonly, int *loopfd, char *why,
+			   size_t wsize)
+{
+	char *v = strndup(devs, strcspn(devs, ":"));
+	char *path = v ? realpath(v, NULL) : NULL;
+	struct stat st;
+	char *r = NULL;
+	*loopfd = -1;
+	if (!path || stat(path, &st) != 0)
+		snprintf(why, wsize, "%s: %s", v ? v : devs, strerror(errno));
+	else if (S_ISBLK(st.st_mode))
+		r = strdup(path);
+	else
+		r = loop_attach(path, rdonly, loopfd, why, wsize);
+	free(path);
+	free(v);
+	return r;
+}
+
+/*
+ * The periodic flush.  Like DragonFly's syncer (hammer_sync_hmp: two flush
+ * cycles), every period with a change in it ends with hammer_sync, so
+ * anything older than one period survives a crash.  One cycle would not be
+ * enough: recovery undoes the last cycle until the next one's header moves
+ * the FIFO's first_offset past it, and an idle mount has no next cycle.
+ * "A change" is a new TID or a cycle the engine ran on its own (memory or
+ * FIFO pressure, fsync), which hammer_mount_info shows.
+ */
+static void *syncer_main(void *arg)
+{
+	struct hfuse *h = arg;
+	struct hammer_mount_info mi;
+	hammer_tid_t seen_tid = 0;
+	uint64_t seen_cycles = 0;
+	int logged = 0;
+	if (hammer_mount_info(h->m, &mi) == 0) {
+		seen_tid = mi.next_tid;
+		seen_cycles = mi.flush_cycles;
+	}
+	pthread_mutex_lock(&h->syncer_lock);
+	while (!h->syncer_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)h->o.flush_ms * 1000000u;
+		ts.tv_sec += (time_t)(ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		while (!h->syncer_stop &&
+		       pthread_cond_timedwait(&h->syncer_cv, &h->syncer_lock, &ts) == 0)
+			;
+		if (h->syncer_stop)
+			break;
+		pthread_mutex_unlock(&h->syncer_lock);
+		if (hammer_mount_info(h->m, &mi) == 0 &&
+		    (mi.next_tid != seen_tid || mi.flush_cycles != seen_cycles ||
+		     mi.dirty_bytes)) {
+			int rc = hammer_sync(h->m);
+			if (rc && !logged++)
+				hfuse_log(h, "periodic flush of %s: %s", h->devs,
+					  strerror(hfuse_errno(h, rc)));
+			if (hammer_mount_info(h->m, &mi) == 0) {
+				seen_tid = mi.next_tid;
+				seen_cycles = mi.flush_cycles;
+			}
+		}
+		pthread_mutex_lock(&h->syncer_lock);
+	}
+	pthread_mutex_unlock(&h->syncer_lock);
+	return NULL;
+}
+
+static int syncer_start(struct hfuse *h)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->syncer_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&h->syncer, NULL, syncer_main, h) != 0)
+		return -EAGAIN;
+	h->syncer_running = 1;
+	return 0;
+}
+
+static void syncer_stop(struct hfuse *h)
+{
+	if (!h->syncer_running)
+		return;
+	pthread_mutex_lock(&h->syncer_lock);
+	h->syncer_stop = 1;
+	pthread_cond_broadcast(&h->syncer_cv);
+	pthread_mutex_unlock(&h->syncer_lock);
+	pthread_join(h->syncer, NULL);
+	h->syncer_running = 0;
+}
+
+void hfuse_shutdown(struct hfuse *h)
+{
+	pthread_mutex_lock(&h->down_lock);
+	if (!h->down) {
+		h->down = 1;
+		hfuse_drain(h);
+		hfuse_ctl_stop(h);
+		syncer_stop(h);
+		int rc = hammer_unmount(h->m);	/* flushes, drops the volume locks */
+		h->m = NULL;
+		if (rc)
+			hfuse_log(h, "unmount of %s: %s", h->devs, strerror(-rc));
+		h->unmount_rc = rc;
+		hfuse_ctl_notify(h, rc);
+	}
+	pthread_mutex_unlock(&h->down_lock);
+}
+
 int main(int argc, char **argv)
 {
+	/*
+	 * One malloc arena.  glibc gives each thread that allocates its own
+	 * (up to 8 per core), and buffers freed by one FUSE worker stay in
+	 * that worker's arena: with a 64 MiB cache the daemon grew to three
+	 * times that.  The engine runs under one lock anyway, so the shared
+	 * arena costs little; memory then stays within the bound in
+	 * fuse/README.md (cache x 1.25 + 24 MiB).
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	struct hfuse h;
 	memset(&h, 0, sizeof(h));
 	h.ctl_fd = -1;
+	h.o.blkdev = -1;
+	pthread_mutex_init(&h.down_lock, NULL);
+	pthread_mutex_init(&h.wait_lock, NULL);
+	pthread_mutex_init(&h.syncer_lock, NULL);
 	hammer_mount_opts_init(&h.o.eng);
 	h.o.flush_ms = 30000;
 	h.o.entry_timeout = 1.0;
@@ -330,6 +570,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	h.devs = argv[optind];
+	h.devs_abs = abs_devs(h.devs);
 	if (h.o.debug)
 		h.o.foreground = 1;
 	h.mountpoint = realpath(argv[optind + 1], NULL);
@@ -361,6 +602,12 @@ int main(int argc, char **argv)
 	}
 	if (h.o.debug)
 		fuse_opt_add_arg(&fo, "-d");
+	/* -o blkdev: refuse now what cannot work (no fallback was asked for) */
+	if (h.o.blkdev == 1 && (have_fsname || geteuid() != 0)) {
+		fprintf(stderr, "hammer-fuse: -o blkdev needs root and no fsname=\n");
+		fuse_opt_free_args(&fo);
+		return 1;
+	}
 
 	struct hammer_err err = { 0 };
 	int rc = hammer_mount(h.devs, &h.o.eng, &h.m, &err);
@@ -370,17 +617,85 @@ int main(int argc, char **argv)
 		fuse_opt_free_args(&fo);
 		return 1;
 	}
+
+	/*
+	 * fuseblk (see the top of this file) needs root -- mount(2) itself,
+	 * fusermount3 refuses it -- and a block device as the mount's source,
+	 * which df and /proc/mounts then show instead of the volume list.  An
+	 * image file gets a loop device that goes away with the mount.
+	 */
+	char *blkdev = NULL;
+	int loopfd = -1;
+	struct fuse_args fb = FUSE_ARGS_INIT(0, NULL);
+	if (h.o.blkdev == -1 && have_fsname && geteuid() == 0)
+		fprintf(stderr, "hammer-fuse: note: fsname= given: a plain fuse mount, "
+			"whose umount does not wait for the final flush (use "
+			"umount.fuse.hammer)\n");
+	if (h.o.blkdev != 0 && !have_fsname && geteuid() == 0) {
+		char why[320] = "";
+		blkdev = vol0_blockdev(h.devs, h.o.eng.readonly, &loopfd, why,
+				       sizeof(why));
+		if (!blkdev)
+			fprintf(stderr, "hammer-fuse: %s%s: a plain fuse mount, whose "
+				"umount does not wait for the final flush (use "
+				"umount.fuse.hammer)\n", h.o.blkdev == 1 ?
+				"error: -o blkdev: " : "note: ", why);
+		if (!blkdev && h.o.blkdev == 1) {
+			fuse_opt_free_args(&fo);
+			hammer_unmount(h.m);
+			return 1;
+		}
+	}
+	if (blkdev) {
+		for (int i = 0; i < fo.argc; i++)
+			fuse_opt_add_arg(&fb, fo.argv[i]);
+		/* after the fsname above: the last one counts */
+		char *o = malloc(strlen(blkdev) + 8);
+		if (!o)
+			return 1;
+		sprintf(o, "fsname=%s", blkdev);
+		fuse_opt_add_opt(&fb.argv[2], "blkdev");
+		fuse_opt_add_opt_escaped(&fb.argv[2], o);
+		free(o);
+	}
 	int status = 1;
-	h.se = fuse_session_new(&fo, &hfuse_ops, sizeof(hfuse_ops), &h);
+	/* fuseblk first where it applies; a plain fuse mount if that fails */
+	for (int blk = blkdev ? 1 : 0; blk >= 0 && !h.se; blk--) {
+		h.se = fuse_session_new(blk ? &fb : &fo, &hfuse_ops, sizeof(hfuse_ops), &h);
+		if (h.se && fuse_set_signal_handlers(h.se) != 0) {
+			fuse_session_destroy(h.se);
+			h.se = NULL;
+			break;
+		}
+		if (h.se && fuse_session_mount(h.se, h.mountpoint) == 0) {
+			h.fuseblk = blk;
+			/* same descriptor, read through hfuse_io (SYNCFS) */
+			if (fuse_session_custom_io(h.se, &hfuse_io, fuse_session_fd(h.se)))
+				fprintf(stderr, "hammer-fuse: warning: sync(1) will not "
+					"reach this mount (no custom I/O)\n");
+			break;
+		}
+		if (h.se) {
+			fuse_remove_signal_handlers(h.se);
+			fuse_session_destroy(h.se);
+			h.se = NULL;
+		}
+		if (blk)
+			fprintf(stderr, "hammer-fuse: cannot mount %s as fuseblk; trying "
+				"a plain fuse mount (umount will not wait for the final "
+				"flush, see umount.fuse.hammer)\n", blkdev);
+		else
+			fprintf(stderr, "hammer-fuse: cannot mount FUSE on %s\n",
+				h.mountpoint);
+	}
 	fuse_opt_free_args(&fo);
+	fuse_opt_free_args(&fb);
+	free(blkdev);
+	/* the fuseblk super block holds the loop device now (or it detaches) */
+	if (loopfd >= 0)
+		close(loopfd);
 	if (!h.se)
 		goto out_engine;
-	if (fuse_set_signal_handlers(h.se) != 0)
-		goto out_session;
-	if (fuse_session_mount(h.se, h.mountpoint) != 0) {
-		fprintf(stderr, "hammer-fuse: cannot mount FUSE on %s\n", h.mountpoint);
-		goto out_signals;
-	}
 	rc = find_dev(h.mountpoint, &h.dev);
 	if (!rc)
 		rc = hfuse_ctl_start(&h);
@@ -396,9 +711,9 @@ int main(int argc, char **argv)
 	sigset_t old;
 	block_signals(&old);	/* our threads never take the exit signals */
 	if (h.o.flush_ms && !h.o.eng.readonly) {
-		rc = hammer_flusher_start(h.m, h.o.flush_ms);
+		rc = syncer_start(&h);
 		if (rc)
-			hfuse_log(&h, "cannot start the flusher: %s", strerror(-rc));
+			hfuse_log(&h, "cannot start the periodic flush: %s", strerror(-rc));
 	}
 	rc = hfuse_ctl_run(&h);
 	if (rc)
@@ -422,17 +737,22 @@ int main(int argc, char **argv)
 		hfuse_log(&h, "session loop ended: %s", strerror(rc < 0 ? -rc : rc));
 out_unmount:
 	fuse_session_unmount(h.se);
-	hfuse_ctl_stop(&h);
-out_signals:
 	fuse_remove_signal_handlers(h.se);
-out_session:
+	/*
+	 * The final flush must not die of the next polite signal (systemd
+	 * repeats SIGTERM at shutdown); SIGKILL still works, and recovery
+	 * then keeps the last complete flush cycle.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	/* calls op_destroy (hfuse_shutdown) unless a DESTROY already did */
 	fuse_session_destroy(h.se);
 out_engine:
-	rc = hammer_unmount(h.m);
-	if (rc) {
-		hfuse_log(&h, "unmount of %s: %s", h.devs, strerror(-rc));
+	hfuse_shutdown(&h);
+	if (h.unmount_rc)
 		status = 1;
-	}
 	free(h.mountpoint);
+	free(h.devs_abs);
 	return status;
 }

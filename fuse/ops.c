@@ -14,13 +14,16 @@
 #include "hfuse.h"
 
 #include <errno.h>
+#include <linux/fuse.h>		/* request and reply headers, FUSE_SYNCFS */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 _Static_assert(HAMMER_ROOT_INO == FUSE_ROOT_ID,
 	       "the engine's root handle must be FUSE's root node id");
@@ -143,9 +146,85 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(unsigned)(FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_HANDLE_KILLPRIV);
 }
 
+/*
+ * DESTROY comes from the kernel only for fuseblk mounts, inside umount(2),
+ * which waits for the answer: flushing here is what makes every unmount
+ * command of such a mount return after the final flush.  Otherwise
+ * libfuse calls this from fuse_session_destroy, after the session.
+ */
+static void op_destroy(void *userdata)
+{
+	hfuse_shutdown(userdata);
+}
+
+/*
+ * Requests and unmount.  On a fuseblk mount the kernel's DESTROY runs
+ * hfuse_shutdown in one worker while another may still hold a request
+ * read before it (an asynchronous RELEASE, typically), so every request
+ * that touches the engine runs between op_enter and op_leave, and
+ * hfuse_shutdown waits for those in flight before unmounting the engine.
+ * A request that comes later finds the engine gone and gets EIO (a
+ * release: success; the final flush already released everything).
+ */
+static int op_enter(struct hfuse *h)
+{
+	atomic_fetch_add(&h->inflight, 1);
+	if (atomic_load(&h->closing)) {
+		atomic_fetch_sub(&h->inflight, 1);
+		return 0;
+	}
+	return 1;
+}
+
+static void op_leave(struct hfuse *h)
+{
+	atomic_fetch_sub(&h->inflight, 1);
+}
+
+/*
+ * FUSE_SYNCFS (sync(1), syncfs(2)).  libfuse 3.14 has no operation for it
+ * and answers ENOSYS, after which the kernel stops asking; so the session
+ * reads through this hook, which answers SYNCFS itself with hammer_sync
+ * and passes every other request on.  Which mounts the kernel sends it
+ * for is in docs/DESIGN.md section 9 (fuseblk ones, on the kernels tried).
+ */
+static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct hfuse *h = userdata;
+	for (;;) {
+		ssize_t n = read(fd, buf, len);
+		const struct fuse_in_header *in = buf;
+		if (n < (ssize_t)sizeof(*in) || in->opcode != FUSE_SYNCFS)
+			return n;
+		int rc = -EIO;
+		if (op_enter(h)) {
+			rc = hammer_sync(h->m);
+			op_leave(h);
+		}
+		struct fuse_out_header out = {
+			.len = sizeof(out),
+			.error = rc ? -hfuse_errno(h, rc) : 0,
+			.unique = in->unique,
+		};
+		/* a failed reply means an aborted connection: the next read says so */
+		(void)!write(fd, &out, sizeof(out));
+	}
+}
+
+static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	(void)userdata;
+	return writev(fd, iov, count);
+}
+
+const struct fuse_custom_io hfuse_io = {
+	.read = io_read,
+	.writev = io_writev,
+};
+
 /* ---------------------------------------------------------- names */
 
-static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct hfuse *h = H(req);
 	struct hammer_attr a;
@@ -180,7 +259,7 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 	fuse_reply_none(req);
 }
 
-static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void do_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)fi;
 	struct hammer_attr a;
@@ -191,7 +270,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		reply_attr(req, &a);
 }
 
-static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st,
+static void do_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st,
 		       int to_set, struct fuse_file_info *fi)
 {
 	(void)fi;
@@ -257,7 +336,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *st,
 		reply_attr(req, &a);
 }
 
-static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+static void do_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	size_t size = HAMMER_SYMLINK_MAX + 1;
 	for (;;) {
@@ -307,7 +386,7 @@ static int new_owner(fuse_req_t req, fuse_ino_t parent, uint32_t *mode,
 	return 0;
 }
 
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+static void do_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode, dev_t rdev)
 {
 	struct hammer_attr a;
@@ -322,7 +401,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		reply_entry(req, &a);
 }
 
-static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+static void do_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
 	struct hammer_attr a;
@@ -337,7 +416,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		reply_entry(req, &a);
 }
 
-static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+static void do_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		       const char *name)
 {
 	struct hammer_attr a;
@@ -352,17 +431,17 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		reply_entry(req, &a);
 }
 
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+static void do_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	reply_err(req, hammer_unlink(H(req)->m, parent, name, strlen(name)));
 }
 
-static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+static void do_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	reply_err(req, hammer_rmdir(H(req)->m, parent, name, strlen(name)));
 }
 
-static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+static void do_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned flags)
 {
 	unsigned hf = 0;
@@ -379,7 +458,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 				     newparent, newname, strlen(newname), hf));
 }
 
-static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+static void do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		    const char *newname)
 {
 	struct hammer_attr a;
@@ -392,7 +471,7 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 /* ---------------------------------------------------------- files */
 
-static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct hfuse *h = H(req);
 	if ((ino & HAMMER_INO_ASOF_BIT) && (fi->flags & O_ACCMODE) != O_RDONLY) {
@@ -410,7 +489,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		hammer_release(h->m, ino);	/* interrupted: no release will come */
 }
 
-static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, struct fuse_file_info *fi)
 {
 	struct hfuse *h = H(req);
@@ -432,7 +511,43 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		hammer_release(h->m, a.ino);
 }
 
-static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+/*
+ * Read buffers are per worker thread and kept: a malloc and free of up to
+ * max_read bytes per request would interleave with the engine's 16 and 64
+ * KB buffers in the heap and fragment it (the daemon's memory bound in
+ * fuse/README.md counts on this).
+ */
+static pthread_key_t rbuf_key;
+static pthread_once_t rbuf_once = PTHREAD_ONCE_INIT;
+
+struct rbuf {
+	size_t cap;
+	char data[];
+};
+
+static void rbuf_key_init(void)
+{
+	if (pthread_key_create(&rbuf_key, free) != 0)
+		abort();	/* out of keys at start-up: nothing sensible to do */
+}
+
+static char *rbuf_get(size_t size)
+{
+	pthread_once(&rbuf_once, rbuf_key_init);
+	struct rbuf *b = pthread_getspecific(rbuf_key);
+	if (b && b->cap >= size)
+		return b->data;
+	size_t cap = size < 131072 ? 131072 : size;
+	struct rbuf *nb = malloc(sizeof(*nb) + cap);
+	if (!nb)
+		return NULL;
+	nb->cap = cap;
+	free(b);
+	pthread_setspecific(rbuf_key, nb);
+	return nb->data;
+}
+
+static void do_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	(void)fi;
@@ -440,7 +555,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	char *buf = malloc(size ? size : 1);
+	char *buf = rbuf_get(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -450,10 +565,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		reply_err(req, (int)n);
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
-	free(buf);
 }
 
-static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+static void do_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
 	(void)fi;
@@ -469,7 +583,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_write(req, (size_t)n);
 }
 
-static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void do_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)fi;
 	struct hfuse *h = H(req);
@@ -480,7 +594,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, 0);
 }
 
-static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+static void do_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		     struct fuse_file_info *fi)
 {
 	(void)fi;
@@ -489,7 +603,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 /* ---------------------------------------------------------- directories */
 
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+static void do_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct hfuse *h = H(req);
 	/* counted like files: a removed directory stays listable while open */
@@ -502,10 +616,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		hammer_release(h->m, ino);
 }
 
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
+static void do_releasedir(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
-	op_release(req, ino, fi);
+	do_release(req, ino, fi);
 }
 
 /*
@@ -559,8 +673,8 @@ static int rd_cb(void *ctx, const char *name, size_t len, hammer_ino_t ino,
 	return 0;
 }
 
-static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       int plus)
+static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   int plus)
 {
 	struct hfuse *h = H(req);
 	struct rd_collect c = { .req = req, .plus = plus, .limit = size };
@@ -612,23 +726,23 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(c.ents);
 }
 
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	(void)fi;
-	do_readdir(req, ino, size, off, 0);
+	readdir_common(req, ino, size, off, 0);
 }
 
-static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+static void do_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi)
 {
 	(void)fi;
-	do_readdir(req, ino, size, off, 1);
+	readdir_common(req, ino, size, off, 1);
 }
 
 /* ---------------------------------------------------------- file system */
 
-static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+static void do_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	(void)ino;
 	struct hammer_statfs s;
@@ -682,8 +796,67 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	fuse_reply_err(req, ENOSYS);
 }
 
+/* ---------------------------------------------------------- guards */
+
+/* op_X: do_X between op_enter and op_leave; `dead` answers after unmount */
+
+#define GUARD(name, dead, params, ...)					\
+	static void op_##name params					\
+	{								\
+		struct hfuse *h_ = fuse_req_userdata(req);		\
+		if (!op_enter(h_)) {					\
+			fuse_reply_err(req, dead);			\
+			return;						\
+		}							\
+		do_##name(__VA_ARGS__);					\
+		op_leave(h_);						\
+	}
+typedef struct fuse_file_info ffi_t;
+GUARD(lookup, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, p, n)
+GUARD(getattr, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
+GUARD(setattr, EIO, (fuse_req_t req, fuse_ino_t i, struct stat *st, int set, ffi_t *fi),
+      req, i, st, set, fi)
+GUARD(readlink, EIO, (fuse_req_t req, fuse_ino_t i), req, i)
+GUARD(mknod, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d),
+      req, p, n, m, d)
+GUARD(mkdir, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m), req, p, n, m)
+GUARD(symlink, EIO, (fuse_req_t req, const char *l, fuse_ino_t p, const char *n),
+      req, l, p, n)
+GUARD(unlink, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, p, n)
+GUARD(rmdir, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, p, n)
+GUARD(rename, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
+		    const char *nn, unsigned f), req, p, n, np, nn, f)
+GUARD(link, EIO, (fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn),
+      req, i, np, nn)
+GUARD(open, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
+GUARD(create, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, ffi_t *fi),
+      req, p, n, m, fi)
+GUARD(read, EIO, (fuse_req_t req, fuse_ino_t i, size_t sz, off_t o, ffi_t *fi),
+      req, i, sz, o, fi)
+GUARD(write, EIO, (fuse_req_t req, fuse_ino_t i, const char *b, size_t sz, off_t o,
+		   ffi_t *fi), req, i, b, sz, o, fi)
+GUARD(release, 0, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
+GUARD(fsync, EIO, (fuse_req_t req, fuse_ino_t i, int ds, ffi_t *fi), req, i, ds, fi)
+GUARD(opendir, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
+GUARD(releasedir, 0, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
+GUARD(readdir, EIO, (fuse_req_t req, fuse_ino_t i, size_t sz, off_t o, ffi_t *fi),
+      req, i, sz, o, fi)
+GUARD(readdirplus, EIO, (fuse_req_t req, fuse_ino_t i, size_t sz, off_t o, ffi_t *fi),
+      req, i, sz, o, fi)
+GUARD(statfs, EIO, (fuse_req_t req, fuse_ino_t i), req, i)
+
+void hfuse_drain(struct hfuse *h)
+{
+	atomic_store(&h->closing, 1);
+	while (atomic_load(&h->inflight) > 0) {
+		struct timespec ts = { .tv_nsec = 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 const struct fuse_lowlevel_ops hfuse_ops = {
 	.init = op_init,
+	.destroy = op_destroy,
 	.lookup = op_lookup,
 	.forget = op_forget,
 	.forget_multi = op_forget_multi,

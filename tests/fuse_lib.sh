@@ -38,7 +38,8 @@ expect() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "want '$2', got '$3'
 # errname CMD...: run, print "ok" or the errno-like message tail
 errmsg() { local out; if out=$("$@" 2>&1); then echo ok; else echo "${out##*: }"; fi; }
 
-is_mounted() { grep -q " $1 fuse.hammer " /proc/self/mounts 2>/dev/null; }
+# root mounts are fuseblk.hammer (over a loop device for image files)
+is_mounted() { grep -qE " $1 fuse(blk)?\.hammer " /proc/self/mounts 2>/dev/null; }
 
 cleanup() {
   local mp pid
@@ -50,7 +51,7 @@ cleanup() {
     wait "$pid" 2>/dev/null
   done
   # daemons started through the mount helper (not our children)
-  for mp in $(awk -v w="$work/" 'index($2, w) == 1 && $3 == "fuse.hammer" {print $2}' /proc/self/mounts); do
+  for mp in $(awk -v w="$work/" 'index($2, w) == 1 && $3 ~ /^fuse(blk)?\.hammer$/ {print $2}' /proc/self/mounts); do
     fusermount3 -u -z "$mp" 2>/dev/null
   done
   rm -rf "$work"

@@ -35,7 +35,10 @@ expect "helper -f (fake) mounts nothing" "0 no" \
   fail "helper mount"
 for _ in $(seq 50); do is_mounted "$M" && break; sleep 0.1; done
 expect "helper mounted (daemonized)" yes "$(is_mounted "$M" && echo yes)"
-expect "helper: fsname is the volume set" "$devs" "$(awk -v m="$M" '$2==m{print $1}' /proc/self/mounts)"
+# root: fuseblk over a loop device on volume 0 (the source), see DESIGN.md 9
+src=$(awk -v m="$M" '$2==m{print $1}' /proc/self/mounts)
+expect "helper: fuseblk over a loop device of volume 0" "fuseblk.hammer $v0" \
+  "$(awk -v m="$M" '$2==m{print $3}' /proc/self/mounts) $(losetup -nO BACK-FILE "$src" 2>/dev/null)"
 expect "helper: flush option reached the daemon" "Flush interval      5 s" \
   "$("$HAMMER" info "$M" | grep -o 'Flush interval.*')"
 expect "helper: data readable" ok "$(cmp -s "$work/chunk" "$M/c7" && echo ok)"
@@ -83,7 +86,8 @@ if l0=$(losetup --find --show "$work/blk0.img" 2>/dev/null); then
   if hf_mount "$l0:$l1" "$M"; then
     cp "$work/chunk" "$M/onblk"
     expect "block devices: data" ok "$(cmp -s "$work/chunk" "$M/onblk" && echo ok)"
-    expect "block devices: fsname" "$l0:$l1" "$(awk -v m="$M" '$2==m{print $1}' /proc/self/mounts)"
+    expect "block devices: fuseblk on volume 0" "$l0 fuseblk.hammer" \
+      "$(awk -v m="$M" '$2==m{print $1, $3}' /proc/self/mounts)"
     hf_umount "$M" || fail "block devices: unmount"
     check_image "$l0:$l1" "block devices: checker clean"
   else
