@@ -509,7 +509,7 @@ int main(int argc, char **argv)
 	 * that worker's arena: with a 64 MiB cache the daemon grew to three
 	 * times that.  The engine runs under one lock anyway, so the shared
 	 * arena costs little; memory then stays within the bound in
-	 * fuse/README.md (cache x 1.25 + 24 MiB).
+	 * fuse/README.md (cache x 1.25 + 48 MiB).
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	struct hfuse h;
