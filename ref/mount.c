@@ -830,6 +830,8 @@ static void *flusher_main(void *arg)
 			break;
 		if (m->cycle_tid || m->dirty)
 			eng_flush_locked(m, 1);
+		else if (!m->synced && !m->broken)
+			eng_sync_locked(m);	/* idle: make the last cycle durable */
 	}
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
