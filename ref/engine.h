@@ -149,6 +149,13 @@ struct hammer_mount {
 	struct eng_redo_term *terms;	/* REDOs of the open cycle */
 	size_t nterms, terms_cap;
 	struct hammer_recover_info rinfo;	/* what stage 1 found */
+	/*
+	 * During stage 2: the start of the REDOs being re-executed.  Every
+	 * cycle until stage 2's sync completes names it in its REDO_SYNC, so
+	 * a crash after a flush in the middle of re-execution (dirty limit,
+	 * FIFO space) still replays them all.
+	 */
+	hammer_off_t redo_pin;
 	uint64_t redo_replayed, redo_skipped;	/* stage 2 counts */
 	uint64_t fast_fsyncs;			/* fsyncs that wrote only the FIFO */
 

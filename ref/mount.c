@@ -70,6 +70,8 @@ int eng_err(struct hammer_mount *m, int rc, struct hammer_err *e)
 /* The oldest REDO recovery may still have to run (0: none). */
 static hammer_off_t redo_oldest(const struct hammer_mount *m)
 {
+	if (m->redo_pin)
+		return m->redo_pin;
 	for (int i = 2; i >= 0; i--)
 		if (m->redo_first[i])
 			return m->redo_first[i];
@@ -544,6 +546,7 @@ static int redo_stage2(struct hammer_mount *m, struct hammer_err *err)
 		goto out;
 	}
 	rc = 0;
+	m->redo_pin = m->rinfo.redo_start;
 	for (size_t i = 0; i < l.n && !rc; i++) {
 		int x = redo_exec(m, &l.v[i]);
 		if (x == 0)
@@ -562,6 +565,7 @@ static int redo_stage2(struct hammer_mount *m, struct hammer_err *err)
 		if (rc)
 			HAMMER_ERR(err, rc, ~0ULL, "cannot sync after REDO recovery");
 	}
+	m->redo_pin = 0;
 out:
 	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i].data);

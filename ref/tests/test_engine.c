@@ -1152,6 +1152,16 @@ static void check_crash_copy(const char *what)
 	memcpy(img, save, sizeof(img));
 }
 
+/* Crash now, recover (stage 2 runs), and the file must read `want`. */
+static void crash_expect(const uint8_t *want, size_t n, const char *what)
+{
+	crash_copy();
+	struct hammer_mount *c = mount_path(crash_img, 0, 2, 0);
+	expect_file(c, want, n, what);
+	assert_int_equal(hammer_unmount(c), 0);
+	check_crash_copy(what);
+}
+
 static void t_redo(void **state)
 {
 	(void)state;
@@ -1206,11 +1216,7 @@ static void t_redo(void **state)
 	assert_int_equal(hammer_lookup(c, 1, L("r"), &a), 0);
 	assert_int_equal(a.size, 20000);
 	assert_int_equal(hammer_unmount(c), 0);
-	crash_copy();
-	c = mount_path(crash_img, 0, 2, 0);
-	expect_file(c, want, 12445, "redo truncate+write");
-	assert_int_equal(hammer_unmount(c), 0);
-	check_crash_copy("redo 2");
+	crash_expect(want, 12445, "redo truncate+write");
 
 	/*
 	 * One final flush cycle commits the REDO'd changes, but not durably
@@ -1222,11 +1228,7 @@ static void t_redo(void **state)
 	assert_int_equal(hammer_write(m, f, 12445, want + 12445, 70000), 70000);
 	assert_int_equal(hammer_fsync(m, f, 0), 0);
 	assert_int_equal(fast_fsyncs(m), 3);
-	crash_copy();
-	c = mount_path(crash_img, 0, 2, 0);
-	expect_file(c, want, 82445, "redo across a flush");
-	assert_int_equal(hammer_unmount(c), 0);
-	check_crash_copy("redo 3");
+	crash_expect(want, 82445, "redo across a flush");
 
 	/*
 	 * A durable sync terminates the earlier REDOs (TERM records): after it
