@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # crashloop.sh [BUILD] [crashloop options]: speed of the crash-recovery
-# conformance loop in quick mode (22 workloads), with one job and with one
+# conformance loop in quick mode (29 workloads), with one job and with one
 # job per online CPU.  Reports the loop's own rate (crash states judged per
 # second of state checking, freemap recount on every state), the wall time
 # of the whole run, and states per CPU-second (user + sys of every process),

@@ -77,7 +77,7 @@ struct config {
 	int verbose;
 	unsigned checkmap_every;	/* freemap recount on every N-th state */
 	int recrash_every;
-	int redo_recrash_every;	/* in REDO workloads (0: as recrash_every) */
+	int redo_recrash_every;	/* after a fast fsync (0: as recrash_every) */
 	int recrash_light;	/* REDO recrash: fewer states per log (quick) */
 	const char *only_state;
 	int jobs;
@@ -196,9 +196,8 @@ static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n)
 }
 
 /*
- * The contents of a dump's regular files, by path.  Kept for REDO
- * workloads only, where a crash during a fast fsync may show a write in
- * part (see mix_ok).
+ * The contents of a dump's regular files, by path: a crash during a fast
+ * fsync may show a write in part (see mix_ok).
  */
 struct fcont {
 	char *path;
@@ -494,10 +493,17 @@ static int promises_barrier(enum sync_kind k)
 
 struct oracle {
 	char *dump[MAX_SYNCS + 1];
-	struct fset fs[MAX_SYNCS + 1];	/* contents, when `redo` */
+	struct fset fs[MAX_SYNCS + 1];	/* the regular files' contents */
 	uint32_t closed[MAX_SYNCS + 1];	/* epochs closed when it completed */
+	/*
+	 * fast[i]: the call that completed state i was a fast fsync (it wrote
+	 * only the FIFO), so a crash before it completed may show its write
+	 * in part (mix_ok).
+	 */
+	int fast[MAX_SYNCS + 1];
 	int n;
-	int redo;		/* a REDO workload: partial writes may show */
+	int nfast;		/* fast fsyncs in this workload */
+	uint64_t nfast_seen;	/* the mount's count at the last record */
 };
 
 static void oracle_free(struct oracle *o)
@@ -521,8 +527,15 @@ static int oracle_record(struct oracle *o, struct hammer_mount *m, struct sim *s
 	int rc;
 	if (o->n == MAX_SYNCS + 1)
 		return -ENOSPC;
+	struct hammer_mount_info mi;
+	rc = hammer_mount_info(m, &mi);
+	if (rc)
+		return rc;
 	memset(&o->fs[o->n], 0, sizeof(o->fs[o->n]));
-	o->dump[o->n] = dump_fs(m, o->redo ? &o->fs[o->n] : NULL, &rc);
+	o->fast[o->n] = mi.fast_fsyncs > o->nfast_seen;
+	o->nfast += o->fast[o->n];
+	o->nfast_seen = mi.fast_fsyncs;
+	o->dump[o->n] = dump_fs(m, &o->fs[o->n], &rc);
 	if (rc) {
 		free(o->dump[o->n]);
 		fset_free(&o->fs[o->n]);
@@ -591,7 +604,7 @@ static uint8_t byte_at(const struct fcont *c, uint64_t off)
 }
 
 /*
- * A REDO workload's crash during a fast fsync may show a write in part:
+ * A crash during a fast fsync may show a write in part:
  * stage 2 re-executes the REDO records that reached the FIFO, one record
  * per piece of the write, so a torn or partly written FIFO replays some
  * pieces and not others.  That breaks no promise (the fsync had not
@@ -602,7 +615,8 @@ static uint8_t byte_at(const struct fcont *c, uint64_t off)
  * which is that byte of one of the two (zero past a file's end).  This is
  * weaker than the truth (a prefix of the pieces, in FIFO order) but keeps
  * every promise of the oracle: it is only asked for pairs at or after the
- * oldest dump the crash must show.
+ * oldest dump the crash must show, where dump i+1 was completed by a fast
+ * fsync.
  */
 static int mix_ok(const char *d, const struct fset *rf, const struct oracle *o, int i)
 {
@@ -861,12 +875,12 @@ static int judge(struct hammer_bdev *bd, const struct oracle *o, uint32_t min_sy
 		for (int i = (int)min_sync; i < o->n; i++)
 			if (!strcmp(d, o->dump[i]))
 				ok = 0;
-		if (ok && o->redo) {
+		if (ok && o->nfast) {
 			struct fset rf = { 0 };
 			free(d);
 			d = dump_fs(m, &rf, &rc);
 			for (int i = (int)min_sync; !rc && ok && i + 1 < o->n; i++)
-				if (o->fs[i].n && o->fs[i + 1].n && mix_ok(d, &rf, o, i)) {
+				if (o->fast[i + 1] && mix_ok(d, &rf, o, i)) {
 					ok = 0;
 					st->mixed++;
 				}
@@ -926,7 +940,7 @@ static void recrash(struct hammer_bdev *state_bd, const struct oracle *o,
 	sim_knobs_default(&k);
 	k.sample_count = 64;
 	k.garbage_safe_below = HEADER_SECTORS;
-	if (o->redo && cf->recrash_light) {
+	if (o->nfast && cf->recrash_light) {
 		/*
 		 * A stage 2 that flushes between re-executions writes dozens
 		 * of cycles: quick mode takes every prefix and small subsets,
@@ -946,11 +960,11 @@ static void recrash(struct hammer_bdev *state_bd, const struct oracle *o,
 	struct fake_clock clk;
 	int rc;
 	/*
-	 * In a REDO workload the recovery mount flushes between stage 2's
+	 * After a fast fsync the recovery mount flushes between stage 2's
 	 * re-executions, so the second crash also lands after a flush in the
 	 * middle of stage 2 (whose REDO_SYNC must still name every REDO).
 	 */
-	struct hammer_mount *m = mount_dev(sim_bdev(s2), &clk, o->redo ? 1 : 0, &err,
+	struct hammer_mount *m = mount_dev(sim_bdev(s2), &clk, o->nfast ? 1 : 0, &err,
 					   &rc);
 	if (rc) {
 		struct sbuf why = { 0 };
@@ -1106,7 +1120,7 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 	struct oracle *o = &b->o;
 	int rc = 0;
 	static const char *const files[] = { "/A", "/B", "/D/C" };
-	o->redo = w->redo;
+	o->nfast = 0;
 	for (size_t i = 0; w->redo && i < sizeof(files) / sizeof(files[0]) && !rc; i++) {
 		struct hammer_attr a;
 		rc = lookup_path(m, files[i], &a);
@@ -1184,14 +1198,15 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 			sb_printf(&out, "ok   %s state %s (sync >= %u)\n", w->name, id, ms);
 		free(why.p);
 		/*
-		 * REDO workloads: also every state that must show the last
-		 * fsync whole, where a flush in the middle of stage 2 followed
-		 * by a crash must not lose the REDOs not yet re-executed.
+		 * Workloads with a fast fsync: also every state that must show
+		 * the last call whole, where a flush in the middle of stage 2
+		 * followed by a crash must not lose the REDOs not yet
+		 * re-executed.
 		 */
-		int every = w->redo && cf->redo_recrash_every ? cf->redo_recrash_every
+		int every = o->nfast && cf->redo_recrash_every ? cf->redo_recrash_every
 							       : cf->recrash_every;
 		int again = (every && (idx + 1) % (uint64_t)every == 0) ||
-			    (w->redo && cf->redo_recrash_every &&
+			    (o->nfast && cf->redo_recrash_every &&
 			     (int)ms == o->n - 1);
 		if (again && sim_state_open(s, &stt, &bd) == 0) {
 			recrash(bd, o, ms, w, id, proof_ok, &b->proof, cf, st, &out);
@@ -1572,7 +1587,7 @@ static void usage(void)
 		"  --full       every operation and pair with fsync, fdatasync, sync\n"
 		"  --limit N    stop after N workloads\n"
 		"  --recrash N  crash every N-th state again during its recovery\n"
-		"  --redo-recrash N  the same in REDO workloads (default 50; 0: as\n"
+		"  --redo-recrash N  the same after a fast fsync (default 50; 0: as\n"
 		"               --recrash), also every state holding the whole last\n"
 		"               fsync; the recovery mount flushes between REDO\n"
 		"               re-executions\n"
