@@ -17,6 +17,10 @@ uint32_t hammer_crc32(const void *buf, size_t len);
 uint32_t hammer_crc32c(const void *buf, size_t len);
 uint32_t hammer_crc32_update(uint32_t crc, const void *buf, size_t len);
 uint32_t hammer_crc32c_update(uint32_t crc, const void *buf, size_t len);
+/* The table-driven CRC-32C, whatever the CPU (tests compare the two). */
+uint32_t hammer_crc32c_portable(uint32_t crc, const void *buf, size_t len);
+/* 1 when hammer_crc32c_update uses the CPU's crc32 instruction. */
+int hammer_crc32c_hw(void);
 
 /* The CRC a structure is written with at on-disk version `version`. */
 static inline uint32_t hammer_datacrc(unsigned version, const void *buf, size_t len)

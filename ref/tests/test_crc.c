@@ -54,12 +54,42 @@ static void version_rules(void **state)
 	assert_int_equal(hammer_crc_check2(7, "1234", 4, "56789", 5, two ^ 1), HAMMER_CRC_BAD);
 }
 
+/*
+ * The crc32-instruction path against the tables: every length up to a few
+ * three-stream blocks, at every alignment, from several start values.
+ */
+static void hw_matches_tables(void **state)
+{
+	(void)state;
+	if (!hammer_crc32c_hw())
+		print_message("no crc32 instruction: both paths are the tables\n");
+	static uint8_t buf[3 * 3072 + 64];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x = x * 1103515245u + 12345u;
+		buf[i] = (uint8_t)(x >> 16);
+	}
+	const uint32_t starts[] = { 0, 0xFFFFFFFFu, 0xE3069283u };
+	for (size_t s = 0; s < 3; s++)
+		for (size_t off = 0; off < 8; off++)
+			for (size_t n = 0; n + off + 64 <= sizeof(buf); n += (n < 80 ? 1 : 37))
+				assert_int_equal(hammer_crc32c_update(starts[s], buf + off, n),
+						 hammer_crc32c_portable(starts[s], buf + off, n));
+	/* a 64 KB block, the size of every large-data record */
+	static uint8_t big[65536];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + (i >> 9));
+	assert_int_equal(hammer_crc32c(big, sizeof(big)),
+			 hammer_crc32c_portable(0, big, sizeof(big)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(check_values),
 		cmocka_unit_test(continuation),
 		cmocka_unit_test(version_rules),
+		cmocka_unit_test(hw_matches_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
