@@ -21,7 +21,17 @@ struct hammer_bufcache {
 	struct buflist dirty[HAMMER_BUF_KINDS];
 	struct hammer_buffer_hooks hooks;
 	struct hammer_bufcache_stats st;
+	/*
+	 * Dropped buffers kept for reuse, per size (16, 32, 48, 64 KB),
+	 * chained by hnext: a full cache evicts one buffer for every miss, and
+	 * handing its memory straight to the next one spares malloc (and the
+	 * heap fragmentation of 64 KB blocks among small allocations).
+	 */
+	struct hammer_buffer *spare[HAMMER_XBUFSIZE / HAMMER_BUFSIZE];
+	unsigned nspare[HAMMER_XBUFSIZE / HAMMER_BUFSIZE];
 };
+
+#define SPARES_PER_SIZE 8
 
 #define INITIAL_BUCKETS 64
 
@@ -182,6 +192,43 @@ static void buffer_free(struct hammer_buffer *b)
 	free(b);
 }
 
+/* Into the spares, or freed (lock held). */
+static void buffer_release(struct hammer_bufcache *bc, struct hammer_buffer *b)
+{
+	unsigned k = b->size / HAMMER_BUFSIZE - 1;
+	if (bc->nspare[k] >= SPARES_PER_SIZE) {
+		buffer_free(b);
+		return;
+	}
+	b->hnext = bc->spare[k];
+	bc->spare[k] = b;
+	bc->nspare[k]++;
+}
+
+/* A buffer of `size` bytes, everything but data[] zero (lock held). */
+static struct hammer_buffer *buffer_new(struct hammer_bufcache *bc,
+					uint32_t size)
+{
+	unsigned k = size / HAMMER_BUFSIZE - 1;
+	struct hammer_buffer *b = bc->spare[k];
+	if (b) {
+		bc->spare[k] = b->hnext;
+		bc->nspare[k]--;
+		uint8_t *data = b->data;
+		memset(b, 0, sizeof(*b));
+		b->data = data;
+		return b;
+	}
+	b = calloc(1, sizeof(*b));
+	void *data = NULL;
+	if (!b || posix_memalign(&data, 4096, size)) {
+		free(b);
+		return NULL;
+	}
+	b->data = data;
+	return b;
+}
+
 /* Remove an unpinned buffer from the cache entirely (lock held). */
 static void buffer_drop(struct hammer_bufcache *bc, struct hammer_buffer *b)
 {
@@ -195,7 +242,7 @@ static void buffer_drop(struct hammer_bufcache *bc, struct hammer_buffer *b)
 	hash_remove(bc, b);
 	bc->st.nbuffers--;
 	bc->st.bytes -= b->size;
-	buffer_free(b);
+	buffer_release(bc, b);
 }
 
 void hammer_bufcache_close(struct hammer_bufcache *bc)
@@ -209,6 +256,13 @@ void hammer_bufcache_close(struct hammer_bufcache *bc)
 			struct hammer_buffer *next = b->hnext;
 			buffer_free(b);
 			b = next;
+		}
+	}
+	for (unsigned k = 0; k < HAMMER_XBUFSIZE / HAMMER_BUFSIZE; k++) {
+		while (bc->spare[k]) {
+			struct hammer_buffer *b = bc->spare[k];
+			bc->spare[k] = b->hnext;
+			buffer_free(b);
 		}
 	}
 	free(bc->hash);
@@ -415,24 +469,22 @@ int hammer_buffer_get(struct hammer_bufcache *bc, hammer_off_t addr,
 		pthread_mutex_unlock(&bc->lock);
 		return rc;
 	}
-	b = calloc(1, sizeof(*b));
-	void *data = NULL;
-	if (!b || posix_memalign(&data, 4096, size)) {
-		free(b);
+	b = buffer_new(bc, size);
+	if (!b) {
 		pthread_mutex_unlock(&bc->lock);
 		return HAMMER_ERR(err, -ENOMEM, addr, "out of memory");
 	}
-	b->data = data;
 	b->zone2 = z;
 	b->size = size;
 	b->kind = kind_of_zone(zone);
 	bc->st.misses++;
 	if (flags & HAMMER_BUF_NEW) {
-		memset(b->data, 0, size);
+		if (!(flags & HAMMER_BUF_UNINIT))
+			memset(b->data, 0, size);
 	} else {
 		rc = hammer_bdev_read(vol->bd, phys, b->data, size);
 		if (rc) {
-			buffer_free(b);
+			buffer_release(bc, b);
 			pthread_mutex_unlock(&bc->lock);
 			return HAMMER_ERR(err, rc, addr, "%s: read error at %016llx",
 					  vol->bd->name, (unsigned long long)addr);

@@ -29,8 +29,10 @@
  * sectors with committed ones: rewriting such a sector needs UNDO.
  * The flusher writes the kinds in its own order (data, UNDO, header, meta).
  *
- * Memory is bounded by `limit` bytes of buffer data.  A miss that would go
- * over it first evicts clean unpinned buffers, least recently used first.
+ * Memory is bounded by `limit` bytes of buffer data, plus at most 8
+ * dropped buffers of each size (16 to 64 KB, 1.25 MB in all) kept for
+ * reuse.  A miss that would go over it first evicts clean unpinned
+ * buffers, least recently used first.
  * Dirty and pinned buffers are never evicted; when nothing else can go the
  * get fails with -ENOBUFS, which means "flush, put, and try again" (it is
  * not a malloc failure, which is -ENOMEM).  The hash table grows with the
@@ -146,6 +148,8 @@ struct hammer_volset *hammer_bufcache_volset(struct hammer_bufcache *bc);
  * -ENOBUFS cache full of dirty/pinned buffers, -EBUSY, -ENOMEM, I/O.
  */
 #define HAMMER_BUF_NEW	0x1
+/* With NEW: leave a missing buffer's bytes undefined (the caller sets all). */
+#define HAMMER_BUF_UNINIT	0x2
 int hammer_buffer_get(struct hammer_bufcache *bc, hammer_off_t addr,
 		      size_t len, int flags, struct hammer_buffer **bufp,
 		      void **datap, struct hammer_err *err);

@@ -665,6 +665,65 @@ static void new_buffers_skip_the_read(void **state)
 	fx_close(&f);
 }
 
+/*
+ * Dropped buffers are recycled: one that comes back from the spares must
+ * look brand new (no stale bytes, verified bits, dirty sectors or state).
+ */
+static void recycled_buffers_are_reset(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_open(&f, HAMMER_BUFCACHE_MIN);
+	struct hammer_buffer *b;
+	void *p;
+	/* a dirty, verified 16 KB buffer of 0xAA, written and then evicted */
+	assert_int_equal(hammer_buffer_get(f.bc, z(8, 0), 16, 0, &b, &p, NULL), 0);
+	assert_int_equal(hammer_buffer_modify(f.bc, b, b->data, KB16), 0);
+	memset(b->data, 0xAA, KB16);
+	hammer_buffer_set_verified(b, b->data, KB16);
+	hammer_buffer_put(f.bc, b);
+	assert_int_equal(hammer_bufcache_flush_kind(f.bc, HAMMER_BUF_META, NULL), 0);
+	assert_int_equal(hammer_bufcache_invalidate(f.bc, z(2, 0), KB16), 0);
+	assert_int_equal(stats(&f).nbuffers, 0);
+	/* NEW: zeros, not the recycled 0xAA */
+	assert_int_equal(hammer_buffer_get(f.bc, z(8, 9 * KB16), 64, HAMMER_BUF_NEW,
+					   &b, &p, NULL), 0);
+	for (int i = 0; i < KB16; i++)
+		assert_int_equal(b->data[i], 0);
+	assert_false(b->dirty);
+	assert_int_equal(b->verified, 0);
+	/* one changed byte of a recycled buffer writes one sector */
+	int n0 = f.log->nwrites;
+	assert_int_equal(hammer_buffer_modify(f.bc, b, b->data + 1000, 1), 0);
+	b->data[1000] = 1;
+	hammer_buffer_put(f.bc, b);
+	assert_int_equal(hammer_bufcache_flush_kind(f.bc, HAMMER_BUF_META, NULL), 0);
+	assert_int_equal(f.log->nwrites, n0 + 1);
+	assert_int_equal(f.log->lens[n0], 512);
+	/* a read into recycled memory: the device's bytes, nothing verified */
+	b = get_checked(&f, z(8, 12 * KB16), 16);
+	hammer_buffer_set_verified(b, b->data, KB16);
+	hammer_buffer_put(f.bc, b);
+	assert_int_equal(hammer_bufcache_invalidate(f.bc, z(2, 12 * KB16), KB16), 0);
+	b = get_checked(&f, z(8, 5 * KB16), 16);
+	assert_int_equal(b->verified, 0);
+	assert_false(b->dirty);
+	hammer_buffer_put(f.bc, b);
+	/* NEW | UNINIT skips the read like NEW */
+	uint64_t reads = stats(&f).reads;
+	assert_int_equal(hammer_buffer_get(f.bc, z(10, 20 * KB16), 4 * KB16,
+					   HAMMER_BUF_NEW | HAMMER_BUF_UNINIT, &b, &p,
+					   NULL), 0);
+	assert_int_equal(stats(&f).reads, reads);
+	assert_int_equal(b->size, 4 * KB16);
+	hammer_buffer_put(f.bc, b);
+	/* a read into recycled memory returns the device's bytes */
+	for (uint64_t i = 1; i <= 4; i++)
+		hammer_buffer_put(f.bc, get_checked(&f, z(8, (30 + i) * KB16), 16));
+	hammer_buffer_put(f.bc, get_checked(&f, z(10, 20 * KB16), 4 * KB16));
+	fx_close(&f);
+}
+
 static void invalidate_range(void **state)
 {
 	(void)state;
@@ -828,6 +887,7 @@ int main(void)
 		cmocka_unit_test(modify_hook),
 		cmocka_unit_test(xbuffers),
 		cmocka_unit_test(new_buffers_skip_the_read),
+		cmocka_unit_test(recycled_buffers_are_reset),
 		cmocka_unit_test(invalidate_range),
 		cmocka_unit_test(verified_bits),
 		cmocka_unit_test(set_limit_shrinks),
