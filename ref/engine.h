@@ -158,6 +158,8 @@ struct hammer_mount {
 	hammer_off_t redo_pin;
 	uint64_t redo_replayed, redo_skipped;	/* stage 2 counts */
 	uint64_t fast_fsyncs;			/* fsyncs that wrote only the FIFO */
+	uint64_t early_data_writes;		/* data write-backs outside a cycle */
+	struct file_scratch *fscratch;		/* file.c's per-call scratch */
 
 	struct hammer_err err;		/* first error (corruption) seen */
 	int broken;			/* a flush failed: refuse further writes */
@@ -216,6 +218,16 @@ int rec_prepare(struct hammer_mount *m, uint32_t loc, int64_t obj,
 		uint16_t rtype, int64_t key, uint8_t obj_type, const void *data,
 		size_t len, struct hammer_btree_leaf_elm *el);
 int rec_commit(struct hammer_mount *m, struct hammer_btree_leaf_elm *el);
+/*
+ * rec_prepare in two steps, for callers that build the data in its buffer:
+ * rec_alloc fills the element and allocates data_len bytes (unwritten);
+ * rec_seal sets data_crc from the final bytes.
+ */
+int rec_alloc(struct hammer_mount *m, uint32_t loc, int64_t obj,
+	      uint16_t rtype, int64_t key, uint8_t obj_type, size_t len,
+	      struct hammer_btree_leaf_elm *el);
+void rec_seal(struct hammer_mount *m, struct hammer_btree_leaf_elm *el,
+	      const void *data);
 /* fn returns 0 to go on, > 0 to stop; it must not change the tree. */
 typedef int (*rec_visit_fn)(void *ctx, const struct hammer_btree_leaf_elm *el);
 int rec_scan(struct hammer_mount *m, uint32_t loc, int64_t obj,
@@ -268,6 +280,7 @@ int dir_is_empty(struct hammer_mount *m, struct hammer_inode *dp);
 int file_truncate(struct hammer_mount *m, struct hammer_inode *ip,
 		  uint64_t size);
 int file_remove_all(struct hammer_mount *m, struct hammer_inode *ip);
+void file_scratch_free(struct hammer_mount *m);
 /* The write loop of hammer_write, for REDO re-execution too. */
 int file_write_locked(struct hammer_mount *m, struct hammer_inode *ip,
 		      uint64_t off, const uint8_t *src, size_t len,

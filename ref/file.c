@@ -119,6 +119,7 @@ static int rec_read_part(struct hammer_mount *m,
 struct read_ctx {
 	struct hammer_mount *m;
 	uint64_t off, end;
+	uint64_t filled;		/* [off, filled) is written (data or zeros) */
 	uint8_t *buf;
 	int rc;
 };
@@ -142,22 +143,31 @@ static int read_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
 	uint64_t lo = rbeg > r->off ? rbeg : r->off;
 	uint64_t hi = rend < r->end ? rend : r->end;
 	if (lo < hi) {
+		/* the hole before this record: nothing earlier wrote there */
+		if (lo > r->filled)
+			memset(r->buf + (r->filled - r->off), 0,
+			       (size_t)(lo - r->filled));
 		int rc = rec_read_part(r->m, el, (size_t)(lo - rbeg),
 				       r->buf + (lo - r->off), (size_t)(hi - lo));
 		if (rc) {
 			r->rc = rc;
 			return 1;
 		}
+		if (hi > r->filled)
+			r->filled = hi;
 	}
 	return 0;
 }
 
-/* Read [off, off + n) as the records say (zeros in holes); no EOF clamp. */
+/*
+ * Read [off, off + n) as the records say (zeros in holes); no EOF clamp.
+ * Every byte of buf is written once: records are copied, only the holes
+ * between them zeroed (no memset of the whole range first).
+ */
 static int read_range(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 		      hammer_tid_t asof, uint64_t off, void *buf, size_t n)
 {
-	struct read_ctx r = { m, off, off + n, buf, 0 };
-	memset(buf, 0, n);
+	struct read_ctx r = { m, off, off + n, off, buf, 0 };
 	if (!n)
 		return 0;
 	uint64_t kend = off + n + BLK_LARGE;
@@ -166,7 +176,11 @@ static int read_range(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 	int rc = rec_scan(m, pfs_loc | HAMMER_LOCALIZE_MISC, obj,
 			  HAMMER_RECTYPE_DATA, HAMMER_RECTYPE_DATA,
 			  (int64_t)off + 1, (int64_t)kend, asof, read_visit, &r);
-	return rc ? rc : r.rc;
+	if (!rc)
+		rc = r.rc;
+	if (!rc && r.filled < r.end)
+		memset(r.buf + (r.filled - off), 0, (size_t)(r.end - r.filled));
+	return rc;
 }
 
 ssize_t hammer_read(struct hammer_mount *m, hammer_ino_t ino, uint64_t off,
@@ -212,6 +226,17 @@ struct collect_ctx {
 	int n;
 };
 
+/* Kept per mount: a write would otherwise malloc it for every block. */
+struct file_scratch {
+	struct collect_ctx c;
+};
+
+void file_scratch_free(struct hammer_mount *m)
+{
+	free(m->fscratch);
+	m->fscratch = NULL;
+}
+
 static int collect_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
 {
 	struct collect_ctx *c = vctx;
@@ -239,42 +264,168 @@ static int collect(struct hammer_mount *m, struct hammer_inode *ip,
 			(int64_t)kend, ASOF_LIVE, collect_visit, c);
 }
 
-/* Replace whatever covers [base, base + len) by one record holding data. */
-static int store_block(struct hammer_mount *m, struct hammer_inode *ip,
-		       uint64_t base, const void *data, size_t len)
+/*
+ * What a block becomes: the live bytes of [base, base + keep), zeros up
+ * to len, and src[0, n) at offset at on top.
+ */
+struct blk_new {
+	uint64_t base;
+	size_t len, keep, at, n;
+	const uint8_t *src;
+};
+
+/* The data of a record whose CRC must be right before its bytes change. */
+static int data_verify(struct hammer_mount *m, struct hammer_buffer *b, void *p,
+		       const struct hammer_btree_leaf_elm *el)
 {
-	struct collect_ctx *c = malloc(sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	int rc = collect(m, ip, base, base + len, c);
+	size_t len = (size_t)el->data_len;
+	int granular = (el->data_offset % HAMMER_BUF_GRANULE) == 0 &&
+		       len % HAMMER_BUF_GRANULE == 0;
+	if (granular && hammer_buffer_is_verified(b, p, len))
+		return 0;
+	if (hammer_crc_check(m->version, p, len, el->data_crc) == HAMMER_CRC_BAD)
+		return HAMMER_CORRUPT(&m->err, el->data_offset,
+				      "data CRC mismatch: object %lld, "
+				      "record ending at offset %lld, data at %016llx",
+				      (long long)el->base.obj_id,
+				      (long long)el->base.key,
+				      (unsigned long long)el->data_offset);
+	if (granular)
+		hammer_buffer_set_verified(b, p, len);
+	return 0;
+}
+
+/* The CRC was computed from these very bytes: no need to check them again. */
+static void data_trust(struct hammer_buffer *b, void *p,
+		       const struct hammer_btree_leaf_elm *el)
+{
+	if ((el->data_offset % HAMMER_BUF_GRANULE) == 0 &&
+	    el->data_len % HAMMER_BUF_GRANULE == 0)
+		hammer_buffer_set_verified(b, p, (size_t)el->data_len);
+}
+
+/*
+ * A record of this cycle with the block's exact shape: change its bytes in
+ * place (nothing durable refers to them) and re-insert it with the new CRC.
+ * Only writes come here (truncate removes the records past its new EOF
+ * first), and bytes past the old EOF are zero already (the file's
+ * invariant), so only the new bytes change.
+ */
+static int block_patch(struct hammer_mount *m, struct hammer_btree_leaf_elm *el,
+		       const struct blk_new *w)
+{
+	struct hammer_buffer *b;
+	void *vp;
+	struct hammer_err e = { 0 };
+	int rc = hammer_buffer_get(m->bc, el->data_offset, w->len, 0, &b, &vp, &e);
 	if (rc)
-		goto out;
-	/* same cycle, same shape: overwrite in place */
+		return eng_err(m, rc, &e);
+	uint8_t *p = vp;
+	/* nothing has changed until the bytes do */
+	rc = data_verify(m, b, p, el);
+	if (!rc && w->n)
+		rc = eng_err(m, hammer_buffer_modify(m->bc, b, p + w->at, w->n), NULL);
+	if (rc) {
+		hammer_buffer_put(m->bc, b);
+		return rc;
+	}
+	memcpy(p + w->at, w->src, w->n);
+	rc = hammer_btree_delete(&m->tree, &el->base, &e);
+	if (!rc) {
+		rec_seal(m, el, p);
+		data_trust(b, p, el);
+		rc = hammer_btree_insert(&m->tree, el, &e);
+	}
+	hammer_buffer_put(m->bc, b);
+	if (rc)
+		m->broken = 1;
+	return eng_err(m, rc, &e);
+}
+
+/*
+ * Allocate the block's new record and build its bytes right in the new
+ * buffer (the old bytes are read straight into it).  On success b is
+ * pinned and the element sealed.
+ */
+static int block_build(struct hammer_mount *m, struct hammer_inode *ip,
+		       const struct blk_new *w, struct hammer_btree_leaf_elm *nw)
+{
+	struct hammer_err e = { 0 };
+	int rc = rec_alloc(m, ip->pfs_loc | HAMMER_LOCALIZE_MISC, ip->obj_id,
+			   HAMMER_RECTYPE_DATA, (int64_t)(w->base + w->len),
+			   ip->d.obj_type, w->len, nw);
+	if (rc)
+		return rc;
+	/* whole fresh 16 KB units need no read (every byte is set below) */
+	int fresh = w->len >= HAMMER_BUFSIZE;
+	struct hammer_buffer *b;
+	void *vp;
+	rc = hammer_buffer_get(m->bc, nw->data_offset, w->len,
+			       fresh ? HAMMER_BUF_NEW | HAMMER_BUF_UNINIT : 0,
+			       &b, &vp, &e);
+	if (rc) {
+		eng_err(m, rc, &e);
+		goto fail;
+	}
+	uint8_t *p = vp;
+	rc = eng_err(m, hammer_buffer_modify(m->bc, b, p, w->len), NULL);
+	if (!rc) {
+		rc = read_range(m, ip->obj_id, ip->pfs_loc, ASOF_LIVE, w->base,
+				p, w->keep);
+		if (rc)		/* it is dirty: write no undefined bytes */
+			memset(p, 0, w->len);
+	}
+	if (!rc) {
+		memset(p + w->keep, 0, w->len - w->keep);
+		memcpy(p + w->at, w->src, w->n);
+		rec_seal(m, nw, p);
+		data_trust(b, p, nw);
+	}
+	hammer_buffer_put(m->bc, b);
+	if (!rc)
+		return 0;
+fail:
+	{
+		struct hammer_err e2 = { 0 };
+		hammer_blockmap_free(m->bm, nw->data_offset, (int)w->len, &e2);
+	}
+	return rc;
+}
+
+/* Replace whatever covers [base, base + len) by one record, as w says. */
+static int store_block(struct hammer_mount *m, struct hammer_inode *ip,
+		       const struct blk_new *w)
+{
+	if (!m->fscratch) {
+		m->fscratch = malloc(sizeof(*m->fscratch));
+		if (!m->fscratch)
+			return -ENOMEM;
+	}
+	struct collect_ctx *c = &m->fscratch->c;
+	int rc = collect(m, ip, w->base, w->base + w->len, c);
+	if (rc)
+		return rc;
+	/* same cycle, same shape: change it in place */
 	if (c->n == 1 && c->el[0].base.create_tid == m->cycle_tid &&
-	    (uint64_t)c->el[0].base.key == base + len &&
-	    (size_t)c->el[0].data_len == len) {
-		rc = rec_rewrite(m, &c->el[0], data, len);
-		goto out;
+	    (uint64_t)c->el[0].base.key == w->base + w->len &&
+	    (size_t)c->el[0].data_len == w->len) {
+		return block_patch(m, &c->el[0], w);
 	}
 	struct hammer_btree_leaf_elm nw;
-	rc = rec_prepare(m, ip->pfs_loc | HAMMER_LOCALIZE_MISC, ip->obj_id,
-			 HAMMER_RECTYPE_DATA, (int64_t)(base + len), ip->d.obj_type,
-			 data, len, &nw);
+	rc = block_build(m, ip, w, &nw);
 	if (rc)
-		goto out;
+		return rc;
 	for (;;) {
 		for (int i = 0; i < c->n && !rc; i++)
 			rc = rec_remove(m, &c->el[i], ino_nohist(ip));
 		if (rc || c->n < COLLECT_MAX)
 			break;
-		rc = collect(m, ip, base, base + len, c);
+		rc = collect(m, ip, w->base, w->base + w->len, c);
 	}
 	if (!rc)
 		rc = rec_commit(m, &nw);
 	if (rc)
 		m->broken = 1;
-out:
-	free(c);
 	return rc;
 }
 
@@ -282,9 +433,6 @@ int file_write_locked(struct hammer_mount *m, struct hammer_inode *ip,
 		      uint64_t off, const uint8_t *src, size_t len,
 		      size_t *done)
 {
-	uint8_t *blk = malloc(BLK_LARGE);
-	if (!blk)
-		return -ENOMEM;
 	int rc = 0;
 	*done = 0;
 	while (*done < len) {
@@ -298,20 +446,14 @@ int file_write_locked(struct hammer_mount *m, struct hammer_inode *ip,
 		if (n > len - *done)
 			n = len - *done;
 		uint64_t newsize = ip->d.size > pos + n ? ip->d.size : pos + n;
-		size_t rl = rec_len(base, newsize);
+		struct blk_new w = { base, rec_len(base, newsize), 0,
+				     (size_t)(pos - base), n, src + *done };
 		/* old contents of the block, up to the old EOF */
-		memset(blk, 0, rl);
-		if (!(pos == base && n >= rl) && base < ip->d.size) {
+		if (!(pos == base && n >= w.len) && base < ip->d.size) {
 			uint64_t keep = ip->d.size - base;
-			if (keep > rl)
-				keep = rl;
-			rc = read_range(m, ip->obj_id, ip->pfs_loc, ASOF_LIVE, base,
-					blk, (size_t)keep);
-			if (rc)
-				break;
+			w.keep = keep < w.len ? (size_t)keep : w.len;
 		}
-		memcpy(blk + (pos - base), src + *done, n);
-		rc = store_block(m, ip, base, blk, rl);
+		rc = store_block(m, ip, &w);
 		if (rc)
 			break;
 		ip->d.size = newsize;
@@ -322,7 +464,6 @@ int file_write_locked(struct hammer_mount *m, struct hammer_inode *ip,
 			how |= INO_REDONE;
 		ino_dirty(m, ip, how);
 	}
-	free(blk);
 	return rc;
 }
 
@@ -400,8 +541,10 @@ int file_truncate(struct hammer_mount *m, struct hammer_inode *ip, uint64_t size
 		for (int i = 0; i < c->n && !rc; i++)
 			rc = rec_remove(m, &c->el[i], ino_nohist(ip));
 	}
-	if (!rc && size > base)
-		rc = store_block(m, ip, base, blk, rl);
+	if (!rc && size > base) {
+		struct blk_new w = { base, rl, 0, 0, (size_t)(size - base), blk };
+		rc = store_block(m, ip, &w);
+	}
 	if (!rc)
 		ip->d.size = size;
 	free(c);

@@ -231,12 +231,35 @@ struct hammer_mount_info {
 	uint64_t flush_cycles;
 	uint64_t dirty_bytes;
 	uint64_t fast_fsyncs;		/* fsyncs that wrote only the UNDO/REDO FIFO */
+	uint64_t data_writebacks;	/* dirty-limit data write-backs outside a cycle */
 	uint64_t redo_replayed;		/* stage 2 at this mount: REDOs re-executed */
 	uint64_t redo_skipped;		/* ... and not applicable (object gone) */
+	/*
+	 * The UNDO/REDO FIFO: its size and the bytes recovery could still
+	 * need, as DragonFly's hammer_undo_used() counts them: from the
+	 * first_offset the last flush put in the header up to the append
+	 * point in memory.  They grow with every change, and the FIFO of a
+	 * cycle is released only by the next cycle's header, so right after a
+	 * sync (two cycles) only the second cycle's records remain.
+	 * Read-only mounts report the header's range as recovery left it in
+	 * memory (0 after a clean unmount: nothing to run).
+	 */
+	uint64_t undo_size;
+	uint64_t undo_used;
 	char label[64];
 	hammer_uuid_t fsid;
 };
 int hammer_mount_info(struct hammer_mount *m, struct hammer_mount_info *mi);
+
+/*
+ * The PFS record of PFS pfs_id (0..65535), as stored in the root PFS
+ * (obj_id 1, localization HAMMER_LOCALIZE_MISC of PFS 0, key pfs_id << 16),
+ * in host byte order.  -ENOENT when there is none or it is marked DELETED;
+ * -EINVAL for an id past 65535; a corrupt record fills *err.  A short
+ * record (older kernels) is zero-extended.
+ */
+int hammer_pfs_get(struct hammer_mount *m, uint32_t pfs_id,
+		   struct hammer_pseudofs_data *out, struct hammer_err *err);
 
 /*
  * Run the full checker (ref/fscheck.h) on the mounted file system, as it is

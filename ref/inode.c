@@ -102,13 +102,12 @@ static int data_write(struct hammer_mount *m, hammer_off_t off,
 	return eng_err(m, rc, NULL);
 }
 
-/* Allocate and write the data of a new record; build its element. */
-int rec_prepare(struct hammer_mount *m, uint32_t loc, int64_t obj,
-		uint16_t rtype, int64_t key, uint8_t obj_type, const void *data,
-		size_t len, struct hammer_btree_leaf_elm *el)
+/* Build a new record's element and allocate its data (not written). */
+int rec_alloc(struct hammer_mount *m, uint32_t loc, int64_t obj,
+	      uint16_t rtype, int64_t key, uint8_t obj_type, size_t len,
+	      struct hammer_btree_leaf_elm *el)
 {
 	struct hammer_err e = { 0 };
-	int rc;
 	memset(el, 0, sizeof(*el));
 	key_make(&el->base, loc, obj, rtype, key);
 	el->base.create_tid = m->cycle_tid;
@@ -117,10 +116,30 @@ int rec_prepare(struct hammer_mount *m, uint32_t loc, int64_t obj,
 	el->create_ts = (uint32_t)(eng_now(m) / 1000000u);
 	if (!len)
 		return 0;
-	rc = hammer_blockmap_alloc(m->bm, data_zone(rtype, len), (int)len,
-				   &el->data_offset, &e);
+	int rc = hammer_blockmap_alloc(m->bm, data_zone(rtype, len), (int)len,
+				       &el->data_offset, &e);
 	if (rc)
 		return eng_err(m, rc, &e);
+	el->data_len = (int32_t)len;
+	return 0;
+}
+
+void rec_seal(struct hammer_mount *m, struct hammer_btree_leaf_elm *el,
+	      const void *data)
+{
+	el->data_crc = rec_crc(m, el->base.rec_type, data, (size_t)el->data_len);
+}
+
+/* Allocate and write the data of a new record; build its element. */
+int rec_prepare(struct hammer_mount *m, uint32_t loc, int64_t obj,
+		uint16_t rtype, int64_t key, uint8_t obj_type, const void *data,
+		size_t len, struct hammer_btree_leaf_elm *el)
+{
+	struct hammer_err e = { 0 };
+	int rc = rec_alloc(m, loc, obj, rtype, key, obj_type, len, el);
+	if (rc || !len)
+		return rc;
+	el->data_len = 0;
 	rc = data_write(m, el->data_offset, data, len, 1);
 	if (rc) {
 		hammer_blockmap_free(m->bm, el->data_offset, (int)len, &e);

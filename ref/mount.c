@@ -371,15 +371,50 @@ int eng_sync2(struct hammer_mount *m, int barrier)
 	return rc;
 }
 
-/* Flush before a change when memory or the FIFO is getting full. */
+/*
+ * Write the dirty large-data buffers now, outside a cycle.  Every one of
+ * them holds a block allocated in the open cycle (large data is never
+ * rewritten once a cycle committed it, and big-blocks are reused only two
+ * cycles after their last free), so nothing durable refers to those bytes
+ * yet: a crash recovers to a state that does not see them, exactly as if
+ * step 2 of the coming cycle had written them.  DragonFly does the same
+ * (its direct writes go out when the buffer cache writes the buffer, and
+ * the flusher later commits the records).
+ */
+static int data_writeback(struct hammer_mount *m)
+{
+	struct hammer_err e = { 0 };
+	int rc = hammer_bufcache_flush_kind(m->bc, HAMMER_BUF_DATA, &e);
+	if (rc) {
+		m->broken = 1;
+		return eng_err(m, rc, &e);
+	}
+	m->early_data_writes++;
+	return 0;
+}
+
+/*
+ * Before a change, when memory or the FIFO is getting full.  Over the dirty
+ * limit, the data goes out on its own first; a cycle runs only once the
+ * rest (nodes, meta-data, FIFO) holds half the limit.  Random overwrites
+ * thus cost one cycle per half-limit of B-tree and FIFO, not per limit of
+ * data.
+ */
 int eng_maybe_flush(struct hammer_mount *m)
 {
 	uint64_t fifo = hammer_undo_size(m->undo);
 	if (hammer_undo_free_bytes(m->undo) < fifo / 2)
 		return eng_sync_locked(m);	/* two cycles free the FIFO */
-	if (dirty_bytes(m) > m->o.dirty_limit)
+	struct hammer_bufcache_stats st;
+	hammer_bufcache_stats(m->bc, &st);
+	uint64_t data = st.dirty_bytes[HAMMER_BUF_DATA];
+	uint64_t rest = st.dirty_bytes[HAMMER_BUF_META] +
+			st.dirty_bytes[HAMMER_BUF_UNDO];
+	if (data + rest <= m->o.dirty_limit)
+		return 0;
+	if (rest > m->o.dirty_limit / 2 || !data)
 		return eng_flush_locked(m, 1);
-	return 0;
+	return data_writeback(m);
 }
 
 int eng_begin(struct hammer_mount *m)
@@ -426,6 +461,7 @@ static hammer_tid_t tid_floor(struct hammer_mount *m)
 static void mount_free(struct hammer_mount *m)
 {
 	ino_cache_free(m);
+	file_scratch_free(m);
 	free(m->terms);
 	free(m->ocache);
 	free(m->asofs);
@@ -923,10 +959,51 @@ int hammer_mount_info(struct hammer_mount *m, struct hammer_mount_info *mi)
 	mi->flush_cycles = m->cycles;
 	mi->dirty_bytes = dirty_bytes(m);
 	mi->fast_fsyncs = m->fast_fsyncs;
+	mi->data_writebacks = m->early_data_writes;
+	const struct hammer_blockmap *z3 = &h->vol0_blockmap[HAMMER_ZONE_UNDO_INDEX];
+	uint64_t end = z3->alloc_offset & HAMMER_OFF_LONG_MASK;
+	uint64_t first = z3->first_offset & HAMMER_OFF_LONG_MASK;
+	uint64_t next = (m->undo ? hammer_undo_append_point(m->undo)
+				 : z3->next_offset) & HAMMER_OFF_LONG_MASK;
+	mi->undo_size = m->undo ? hammer_undo_size(m->undo) : end;
+	mi->undo_used = first <= next ? next - first : end - first + next;
 	mi->redo_replayed = m->redo_replayed;
 	mi->redo_skipped = m->redo_skipped;
 	memcpy(mi->label, h->vol_label, sizeof(mi->label) - 1);
 	mi->fsid = h->vol_fsid;
 	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+int hammer_pfs_get(struct hammer_mount *m, uint32_t pfs_id,
+		   struct hammer_pseudofs_data *out, struct hammer_err *err)
+{
+	if (pfs_id > 0xFFFFu)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&m->lock);
+	struct hammer_btree_leaf_elm el;
+	int had_err = m->err.code != 0;
+	int rc = rec_lookup(m, HAMMER_LOCALIZE_MISC, 1, HAMMER_RECTYPE_PFS,
+			    (int64_t)pfs_id << 16, m->o.asof ? m->o.asof : ASOF_LIVE,
+			    &el);
+	if (!rc) {
+		size_t n = el.data_len < (int32_t)sizeof(*out) ?
+			   (size_t)(el.data_len < 0 ? 0 : el.data_len) : sizeof(*out);
+		rc = rec_read(m, &el, out, n);
+	}
+	/* the mount keeps its first error; this call's is the one to report */
+	if (rc && rc != -ENOENT && err && !had_err && m->err.code)
+		*err = m->err;
+	pthread_mutex_unlock(&m->lock);
+	if (rc) {
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	hammer_pfsd_swap(out);
+	if (out->mirror_flags & HAMMER_PFSD_DELETED) {
+		memset(out, 0, sizeof(*out));
+		return -ENOENT;
+	}
 	return 0;
 }

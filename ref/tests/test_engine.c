@@ -105,8 +105,9 @@ static void check_image(const char *what)
 			print_message("%s: %s %s\n", what,
 				      hammer_fscheck_code_name(r.findings[i].code),
 				      r.findings[i].msg);
+		size_t nerr = (size_t)r.errors;
 		hammer_fscheck_report_free(&r);
-		fail_msg("%s: checker found %zu errors", what, (size_t)r.errors);
+		fail_msg("%s: checker found %zu errors", what, nerr);
 	}
 	hammer_fscheck_report_free(&r);
 	hammer_bufcache_close(bc);
@@ -221,6 +222,150 @@ static void t_basic(void **state)
 	unlink(img);
 }
 
+/* ------------------------------------------------------------ info */
+
+static void fill(uint8_t *p, size_t n, uint64_t seed);
+
+/* FIFO bytes between first_offset and next_offset of the header on disk. */
+static uint64_t disk_undo_used(uint64_t *size)
+{
+	struct hammer_volume_ondisk h;
+	int fd = open(img, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+	close(fd);
+	hammer_volume_swap(&h);
+	const struct hammer_blockmap *z3 = &h.vol0_blockmap[HAMMER_ZONE_UNDO_INDEX];
+	uint64_t end = z3->alloc_offset & HAMMER_OFF_LONG_MASK;
+	uint64_t first = z3->first_offset & HAMMER_OFF_LONG_MASK;
+	uint64_t next = z3->next_offset & HAMMER_OFF_LONG_MASK;
+	if (size)
+		*size = end;
+	return first <= next ? next - first : end - first + next;
+}
+
+/*
+ * Right after a cycle the append point is its header's next_offset moved
+ * on to the next 512-byte boundary (each cycle starts its records on a
+ * fresh sector, DESIGN section 8): the skipped bytes are used too.
+ */
+static void assert_used_after_cycle(uint64_t used)
+{
+	uint64_t disk = disk_undo_used(NULL);
+	if (used < disk || used >= disk + 512)
+		fail_msg("undo_used %llu, header range %llu",
+			 (unsigned long long)used, (unsigned long long)disk);
+}
+
+static struct hammer_mount_info minfo(struct hammer_mount *m)
+{
+	struct hammer_mount_info mi;
+	assert_int_equal(hammer_mount_info(m, &mi), 0);
+	return mi;
+}
+
+/*
+ * undo_used counts as DragonFly's hammer_undo_used(): from the header's
+ * first_offset to the in-memory append point.  Changes grow it before any
+ * flush; a cycle's records stay counted until the next cycle's header.
+ */
+static void t_info_undo(void **state)
+{
+	(void)state;
+	make_image(1ULL << 30);
+	struct hammer_mount *m = do_mount(0, 0);
+	struct hammer_attr a;
+	uint64_t dsize;
+	struct hammer_mount_info mi0 = minfo(m);
+	assert_int_equal(mi0.undo_size, 8 << 20);
+	assert_int_equal(mi0.undo_used, disk_undo_used(&dsize));
+	assert_int_equal(dsize, mi0.undo_size);
+
+	/* changes, no flush: the FIFO grows, the header has not moved */
+	uint8_t *data = malloc(300000);
+	assert_non_null(data);
+	fill(data, 300000, 7);
+	for (int i = 0; i < 20; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "f%d", i);
+		assert_int_equal(hammer_mknod(m, 1, name, strlen(name), S_IFREG | 0644,
+					      0, 0, 0, &a), 0);
+		assert_int_equal(hammer_write(m, a.ino, 0, data, 15000), 15000);
+	}
+	struct hammer_mount_info mi1 = minfo(m);
+	assert_int_equal(mi1.flush_cycles, mi0.flush_cycles);
+	assert_true(mi1.undo_used > mi0.undo_used + 4096);
+	assert_int_equal(disk_undo_used(NULL), mi0.undo_used);
+
+	/* one cycle: its own records are still needed by recovery */
+	assert_int_equal(hammer_flush(m), 0);
+	struct hammer_mount_info mi2 = minfo(m);
+	assert_int_equal(mi2.flush_cycles, mi1.flush_cycles + 1);
+	assert_true(mi2.undo_used >= mi1.undo_used);
+	assert_used_after_cycle(mi2.undo_used);
+
+	/* the next cycle's header releases them: only its own remain */
+	assert_int_equal(hammer_flush(m), 0);
+	struct hammer_mount_info mi3 = minfo(m);
+	assert_true(mi3.undo_used < mi2.undo_used - 4096);
+	assert_used_after_cycle(mi3.undo_used);
+
+	/* a change after the flush counts at once */
+	assert_int_equal(hammer_write(m, a.ino, 0, data, 300000), 300000);
+	struct hammer_mount_info mi4 = minfo(m);
+	assert_true(mi4.undo_used > mi3.undo_used);
+	assert_int_equal(hammer_unmount(m), 0);
+
+	/*
+	 * Read-only: the header's range as recovery left it in memory.  After
+	 * a clean unmount recovery has nothing to run, so nothing is in use
+	 * (the disk still shows the last cycle's few records).
+	 */
+	uint64_t disk = disk_undo_used(NULL);
+	assert_true(disk > 0);
+	m = do_mount(1, 0);
+	struct hammer_mount_info mr = minfo(m);
+	assert_int_equal(mr.undo_size, 8 << 20);
+	assert_int_equal(mr.undo_used, 0);
+	assert_int_equal(hammer_unmount(m), 0);
+	free(data);
+	unlink(img);
+}
+
+/* PFS #0 as newfs wrote it (format digest 3, step 8), through the engine. */
+static void t_pfs_get(void **state)
+{
+	(void)state;
+	make_image(1ULL << 30);
+	for (int ro = 0; ro < 2; ro++) {
+		struct hammer_mount *m = do_mount(ro, 0);
+		struct hammer_pseudofs_data p;
+		struct hammer_err err = { 0 };
+		memset(&p, 0xA5, sizeof(p));
+		assert_int_equal(hammer_pfs_get(m, 0, &p, &err), 0);
+		hammer_uuid_t fsid;
+		assert_int_equal(hammer_uuid_parse("a381fb52-b407-dc4f-b4be-5c83274d03cb",
+						   &fsid), 0);
+		assert_int_equal(p.sync_low_tid, 1);
+		assert_int_equal(p.sync_beg_tid, 0);
+		assert_int_equal(p.sync_end_tid, 0);
+		assert_memory_equal(&p.shared_uuid, &fsid, sizeof(fsid));
+		assert_memory_equal(&p.unique_uuid, &fsid, sizeof(fsid));
+		assert_int_equal(p.mirror_flags, 0);	/* master */
+		assert_string_equal(p.label, "ENGINE");
+		assert_int_equal(p.prune_min, 0);
+		uint8_t zero[64] = { 0 };
+		assert_memory_equal(p.snapshots, zero, sizeof(p.snapshots));
+		/* no other PFS exists */
+		assert_int_equal(hammer_pfs_get(m, 1, &p, &err), -ENOENT);
+		assert_int_equal(hammer_pfs_get(m, 0xFFFF, &p, &err), -ENOENT);
+		assert_int_equal(hammer_pfs_get(m, 0x10000, &p, &err), -EINVAL);
+		assert_int_equal(err.code, 0);
+		assert_int_equal(hammer_unmount(m), 0);
+	}
+	unlink(img);
+}
+
 /* ------------------------------------------------------------ files */
 
 static void fill(uint8_t *p, size_t n, uint64_t seed)
@@ -271,6 +416,19 @@ static void t_files(void **state)
 	for (size_t i = 1000123; i < 2000000; i++)
 		if (back[i])
 			fail_msg("byte %zu not zero after truncate down/up", i);
+	/* the same in a block of this cycle (changed in place, not replaced) */
+	assert_int_equal(hammer_write(m, f, 1 << 20, data, 65536), 65536);
+	a.size = (1 << 20) + 100;
+	assert_int_equal(hammer_setattr(m, f, &a, HAMMER_SET_SIZE), 0);
+	a.size = (1 << 20) + 65536;
+	assert_int_equal(hammer_setattr(m, f, &a, HAMMER_SET_SIZE), 0);
+	assert_int_equal(hammer_read(m, f, 1 << 20, back, 65536), 65536);
+	assert_memory_equal(back, data, 100);
+	for (size_t i = 100; i < 65536; i++)
+		if (back[i])
+			fail_msg("byte %zu not zero after truncate down/up in the cycle", i);
+	a.size = 2000000;
+	assert_int_equal(hammer_setattr(m, f, &a, HAMMER_SET_SIZE), 0);
 	/* small file: one record, grows to blocks, shrinks back */
 	assert_int_equal(hammer_mknod(m, 1, L("small"), S_IFREG | 0644, 0, 0, 0, &a), 0);
 	hammer_ino_t sm = a.ino;
@@ -1294,6 +1452,95 @@ static void t_redo(void **state)
 	free(want);
 }
 
+/* ------------------------------------------------------- data write-back */
+
+static void copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(in >= 0 && out >= 0);
+	static uint8_t buf[1 << 16];
+	off_t off = 0;
+	for (;;) {
+		ssize_t n = pread(in, buf, sizeof(buf), off);
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		/* keep it sparse: the image is 1 GB of mostly nothing */
+		int zero = 1;
+		for (ssize_t i = 0; i < n && zero; i++)
+			zero = buf[i] == 0;
+		if (!zero)
+			assert_int_equal(pwrite(out, buf, (size_t)n, off), n);
+		off += n;
+	}
+	assert_int_equal(ftruncate(out, off), 0);
+	close(in);
+	close(out);
+}
+
+/*
+ * Over the dirty limit with mostly file data, the data is written on its
+ * own, without a flush cycle.  Those blocks are all fresh, so an image
+ * copied at that moment (a crash) recovers to the last sync, checker
+ * clean; the mount itself keeps everything.
+ */
+static void t_data_writeback(void **state)
+{
+	(void)state;
+	make_image(1ULL << 30);
+	struct hammer_mount *m = do_mount(0, 0);	/* 8 MB cache: 2 MB dirty limit */
+	struct hammer_attr a;
+	assert_int_equal(hammer_mknod(m, 1, L("big"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t f = a.ino;
+	size_t n = 8 << 20;
+	uint8_t *data = malloc(n), *back = malloc(n);
+	assert_non_null(data);
+	assert_non_null(back);
+	fill(data, n, 11);
+	assert_int_equal(hammer_write(m, f, 0, data, 1 << 20), 1 << 20);
+	assert_int_equal(hammer_sync(m), 0);
+	struct hammer_mount_info mi0 = minfo(m);
+	/* 7 MB of 64 KB blocks in 16 KB writes: 3.5 times the dirty limit */
+	for (size_t off = 1 << 20; off < n; off += 16384)
+		assert_int_equal(hammer_write(m, f, off, data + off, 16384), 16384);
+	struct hammer_mount_info mi1 = minfo(m);
+	assert_int_equal(mi1.flush_cycles, mi0.flush_cycles);
+	assert_true(mi1.data_writebacks >= 3);
+	assert_true(mi1.dirty_bytes <= 2u << 20);
+
+	/* crash now: the copy shows the synced state */
+	char crash[sizeof(img)];
+	assert_true(strlen(img) + 7 < sizeof(crash));
+	memcpy(crash, img, strlen(img));
+	memcpy(crash + strlen(img), ".crash", 7);
+	copy_file(img, crash);
+	char orig[sizeof(img)];
+	memcpy(orig, img, sizeof(img));
+	memcpy(img, crash, sizeof(img));
+	struct hammer_mount *c = do_mount(0, 0);
+	assert_int_equal(hammer_lookup(c, 1, L("big"), &a), 0);
+	assert_int_equal(a.size, 1 << 20);
+	assert_int_equal(hammer_read(c, a.ino, 0, back, n), 1 << 20);
+	assert_memory_equal(back, data, 1 << 20);
+	assert_int_equal(hammer_unmount(c), 0);
+	check_image("crash copy after early data write-back");
+	unlink(crash);
+	memcpy(img, orig, sizeof(img));
+
+	/* the mount itself lost nothing */
+	assert_int_equal(hammer_read(m, f, 0, back, n), (ssize_t)n);
+	assert_memory_equal(back, data, n);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("after early data write-back");
+	m = do_mount(0, 0);
+	assert_int_equal(hammer_read(m, f, 0, back, n), (ssize_t)n);
+	assert_memory_equal(back, data, n);
+	assert_int_equal(hammer_unmount(m), 0);
+	free(data);
+	free(back);
+	unlink(img);
+}
+
 /* ------------------------------------------------------------ ENOSPC */
 
 static void t_enospc(void **state)
@@ -1349,6 +1596,9 @@ int main(int argc, char **argv)
 	slow_mode = strstr(argv[0], "slow") != NULL;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_basic),
+		cmocka_unit_test(t_info_undo),
+		cmocka_unit_test(t_pfs_get),
+		cmocka_unit_test(t_data_writeback),
 		cmocka_unit_test(t_files),
 		cmocka_unit_test(t_model),
 		cmocka_unit_test(t_bigdir),
