@@ -6,10 +6,9 @@
  * Without an argument every mounted HAMMER file system is listed, as
  * DragonFly does.  The layout is DragonFly's (Reserved is what is held back
  * from new writes, none here; PFS list with snapshot counts), plus the
- * UNDO/REDO FIFO as of the last flush and a "Mount information" block
- * with what only the daemon knows.  PFS #0 is reported from the volume
- * header (master, shared uuid = fsid) until the engine can read PFS
- * records; its snapshot count is unknown ("-").
+ * UNDO/REDO FIFO's use now (DragonFly's hammer_undo_used()) and a
+ * "Mount information" block with what only the daemon knows.  PFS #0
+ * comes from its PFS record; its snapshot count is unknown ("-").
  */
 #include "hammer.h"
 #include "ctl.h"
@@ -76,10 +75,10 @@ static int info_one(struct hammer_opts *o, const char *path)
 		pct(rsv, total));
 	fprintf(f, "\tFree           %s (%.2f%%)\n",
 		hammer_sizetostr(s, (nfree - rsv) * bb), pct(nfree - rsv, total));
-	/* ours: the UNDO/REDO FIFO, as the last flush left it */
+	/* ours: the UNDO/REDO FIFO in use now */
 	if (hammer_ctl_get(&r, "undo_size", b, sizeof(b))) {
 		long long us = num(&r, "undo_size"), uu = num(&r, "undo_used");
-		fprintf(f, "UNDO/REDO FIFO (as of the last flush)\n");
+		fprintf(f, "UNDO/REDO FIFO\n");
 		fprintf(f, "\tSize           %s\n", hammer_sizetostr(s, us));
 		fprintf(f, "\tUsed           %s (%.2f%%)\n", hammer_sizetostr(s, uu),
 			pct(uu, us));

@@ -124,44 +124,6 @@ static void do_version(struct hfuse *h, struct reply *r)
 	    HAMMER_VOL_VERSION_MIN, HAMMER_VOL_VERSION_MAX);
 }
 
-/*
- * UNDO/REDO FIFO use as of the last flush, from volume 0's header on disk.
- * The engine's API has no call for it yet (hammer_mount_info should carry
- * it: see docs/DESIGN.md section 9); the header is rewritten by every
- * flush cycle, so two equal reads in a row are a whole one.
- */
-static int undo_from_disk(struct hfuse *h, uint64_t *size, uint64_t *used)
-{
-	const char *devs = h->devs_abs ? h->devs_abs : h->devs;
-	char *vol0 = strndup(devs, strcspn(devs, ":"));
-	int fd = vol0 ? open(vol0, O_RDONLY | O_CLOEXEC) : -1;
-	free(vol0);
-	if (fd < 0)
-		return -errno;
-	static _Thread_local struct hammer_volume_ondisk a, b;
-	int rc = -EAGAIN;
-	for (int i = 0; i < 5 && rc == -EAGAIN; i++) {
-		if (pread(fd, &a, sizeof(a), 0) != (ssize_t)sizeof(a) ||
-		    pread(fd, &b, sizeof(b), 0) != (ssize_t)sizeof(b))
-			rc = -EIO;
-		else if (memcmp(&a, &b, sizeof(a)) == 0)
-			rc = 0;
-	}
-	close(fd);
-	if (rc)
-		return rc;
-	hammer_volume_swap(&a);
-	if (a.vol_signature != HAMMER_FSBUF_VOLUME)
-		return -EUCLEAN;
-	const struct hammer_blockmap *u = &a.vol0_blockmap[HAMMER_ZONE_UNDO_INDEX];
-	uint64_t end = u->alloc_offset & HAMMER_OFF_LONG_MASK;
-	uint64_t first = u->first_offset & HAMMER_OFF_LONG_MASK;
-	uint64_t next = u->next_offset & HAMMER_OFF_LONG_MASK;
-	*size = end;
-	*used = first <= next ? next - first : end - first + next;
-	return 0;
-}
-
 static void do_info(struct hfuse *h, struct reply *r)
 {
 	struct hammer_mount_info mi;
@@ -193,22 +155,39 @@ static void do_info(struct hfuse *h, struct reply *r)
 	/* held back from new writes, as DragonFly's _hammer_checkspace: none */
 	add(r, "rsvbigblocks=%llu\n", (unsigned long long)((sf.bfree - sf.bavail) / per));
 	add(r, "inodes=%llu\n", (unsigned long long)sf.files);
-	uint64_t usize = 0, uused = 0;
-	if (undo_from_disk(h, &usize, &uused) == 0) {
-		add(r, "undo_size=%llu\n", (unsigned long long)usize);
-		add(r, "undo_used=%llu\n", (unsigned long long)uused);
-		add(r, "undo_asof=last-flush\n");
-	}
+	/* the FIFO now, as DragonFly's hammer_undo_used() counts it */
+	add(r, "undo_size=%llu\n", (unsigned long long)mi.undo_size);
+	add(r, "undo_used=%llu\n", (unsigned long long)mi.undo_used);
+	add(r, "undo_asof=now\n");
 	/*
-	 * PFS #0, the only one that exists until PFS support does.  Its PFS
-	 * record (label, mode, shared uuid) needs an engine call; until then
-	 * it is what newfs makes: a master whose shared uuid is the fsid.
+	 * PFS #0, the only one until PFS support comes.  A missing record
+	 * means DragonFly's defaults: a master whose uuids are the fsid.
 	 */
+	struct hammer_pseudofs_data pd;
+	struct hammer_err perr = { 0 };
+	rc = hammer_pfs_get(h->m, 0, &pd, &perr);
 	add(r, "pfs=0\n");
-	add(r, "pfs.0.mode=MASTER\n");
-	add(r, "pfs.0.shared_uuid=%s\n", u);
+	if (rc == 0) {
+		char su[37], uu[37];
+		hammer_uuid_format(&pd.shared_uuid, su);
+		hammer_uuid_format(&pd.unique_uuid, uu);
+		add(r, "pfs.0.mode=%s\n",
+		    (pd.mirror_flags & HAMMER_PFSD_SLAVE) ? "SLAVE" : "MASTER");
+		add(r, "pfs.0.shared_uuid=%s\n", su);
+		add(r, "pfs.0.unique_uuid=%s\n", uu);
+		add(r, "pfs.0.label=%.64s\n", pd.label);
+		add(r, "pfs.0.sync_beg_tid=0x%016llx\n",
+		    (unsigned long long)pd.sync_beg_tid);
+		add(r, "pfs.0.sync_end_tid=0x%016llx\n",
+		    (unsigned long long)pd.sync_end_tid);
+		add(r, "pfs.0.source=pfs-record\n");
+	} else {
+		add(r, "pfs.0.mode=MASTER\n");
+		add(r, "pfs.0.shared_uuid=%s\n", u);
+		add(r, "pfs.0.unique_uuid=%s\n", u);
+		add(r, "pfs.0.source=%s\n", rc == -ENOENT ? "default" : "unreadable");
+	}
 	add(r, "pfs.0.snapshots=-\n");
-	add(r, "pfs.0.source=volume-header\n");
 	add(r, "next_tid=0x%016llx\n", (unsigned long long)mi.next_tid);
 	add(r, "flush_tid=0x%016llx\n", (unsigned long long)mi.flush_tid);
 	add(r, "flush_cycles=%llu\n", (unsigned long long)mi.flush_cycles);

@@ -17,7 +17,7 @@
  *   version       current=, min=, max= (on-disk versions)
  *   info          label=, nvolumes=, volumes=, rootvol=, fsid=, version=,
  *                 bigblocks=, freebigblocks=, rsvbigblocks=, inodes=,
- *                 undo_size=, undo_used= (bytes, as of the last flush),
+ *                 undo_size=, undo_used= (bytes, in use now),
  *                 pfs=<id> with pfs.<id>.mode=, .shared_uuid=, .snapshots=,
  *                 .source=, and the daemon's state: mountpoint=, readonly=,
  *                 fuseblk=, pid=, next_tid=, flush_tid=, flush_cycles=,
