@@ -320,16 +320,23 @@ static char *dump_fs(struct hammer_mount *m, struct fset *fs, int *rcp)
 enum op_kind {
 	OP_CREATE, OP_MKDIR, OP_APPEND, OP_OVERWRITE, OP_UNALIGNED, OP_TRUNC,
 	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_SMALLWRITE,
-	OP_KINDS
+	OP_BIGWRITE, OP_KINDS
 };
 static const char *op_names[OP_KINDS] = {
 	"create", "mkdir", "append", "overwrite", "unaligned", "truncate",
-	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite"
+	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite", "bigwrite"
 };
 enum sync_kind { SY_FSYNC, SY_FDATASYNC, SY_SYNC, SY_KINDS };
 static const char *sync_names[SY_KINDS] = { "fsync", "fdatasync", "sync" };
 
 static uint8_t pattern[200000];
+
+/*
+ * bigwrite appends this much to /A: more than the dirty limit (a quarter
+ * of the mounts' 4 MB cache), so the engine writes data buffers before the
+ * cycle (eng_maybe_flush); the workload fails if it did not.
+ */
+#define BIGWRITE_BYTES	1600000u
 
 /*
  * The starting tree (settled into the base): /A (file, 40000 bytes),
@@ -453,6 +460,14 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 		if (!rc && hammer_write(m, a.ino, 50 + (uint64_t)variant * 7,
 					pattern + 1000 + variant, 100) != 100)
 			rc = -EIO;
+		*target = a.ino;
+		break;
+	case OP_BIGWRITE:	/* past the dirty limit: data goes out early */
+		rc = lookup_path(m, "/A", &a);
+		for (uint64_t off = 0; !rc && off < BIGWRITE_BYTES; off += 100000)
+			if (hammer_write(m, a.ino, a.size + off, pattern + 50 * (1 + variant),
+					 100000) != 100000)
+				rc = -EIO;
 		*target = a.ino;
 		break;
 	case OP_SYMLINK:
@@ -1203,7 +1218,17 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 	}
 	for (int i = 0; i < w->nops && !rc; i++) {
 		hammer_ino_t t = HAMMER_ROOT_INO;
+		struct hammer_mount_info mi0, mi1;
+		hammer_mount_info(m, &mi0);
 		rc = run_op(m, w->ops[i], i, &t);
+		hammer_mount_info(m, &mi1);
+		if (!rc && w->ops[i] == OP_BIGWRITE &&
+		    mi1.data_writebacks == mi0.data_writebacks) {
+			fprintf(stderr, "%s: op %d (bigwrite) wrote no data before its "
+				"cycle: it no longer tests early data write-back\n",
+				w->name, i);
+			rc = -EPROTO;
+		}
 		if (rc) {
 			fprintf(stderr, "%s: op %d (%s) failed: %d\n", w->name, i,
 				op_names[w->ops[i]], rc);
@@ -1533,6 +1558,7 @@ static int model_op(unsigned *ns, enum op_kind k, int v)
 	case OP_APPEND:
 	case OP_OVERWRITE:
 	case OP_TRUNC:
+	case OP_BIGWRITE:
 		return !!(have & P_A);
 	case OP_UNALIGNED:
 		return !!(have & P_DC);
