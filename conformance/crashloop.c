@@ -92,6 +92,9 @@ struct config {
  */
 static int g_fsync_mode = 2;
 
+/* What a rerun command must repeat to find the same state (main sets it). */
+static char g_rerun_opts[64];
+
 /* ---------------------------------------------------------- text */
 
 struct sbuf {
@@ -1009,8 +1012,8 @@ static void fail_state(struct sbuf *out, struct stats *st, const struct workload
 {
 	st->failed++;
 	sb_printf(out, "FAIL %s state %s: %s\n", w->name, id, why);
-	sb_printf(out, "      rerun: crashloop --workload %s --state %s -v\n",
-		  w->name, id);
+	sb_printf(out, "      rerun: crashloop --workload %s --state %s%s -v\n",
+		  w->name, id, g_rerun_opts);
 }
 
 /*
@@ -1070,6 +1073,8 @@ static void recrash(struct hammer_bdev *state_bd, const struct oracle *o,
 	while (!rc && sim_enum_next(e, &stt) == 1) {
 		sim_state_id(&stt, id2, sizeof(id2));
 		snprintf(full, sizeof(full), "%s/%s", id, id2);
+		if (cf->only_state && strcmp(full, cf->only_state))
+			continue;
 		struct hammer_bdev *bd;
 		n++;
 		if (sim_state_open(s2, &stt, &bd)) {
@@ -1250,10 +1255,10 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 			sb_printf(&out, "FAIL %s: the %s after op %d returned with %u "
 				  "writes after its last barrier (fsync_mode %d "
 				  "promises durability)\n      rerun: crashloop "
-				  "--workload %s --fsync-mode %d\n", w->name,
+				  "--workload %s%s\n", w->name,
 				  sync_names[w->sync], i,
 				  (unsigned)sim_epoch_writes(s, open_ep), g_fsync_mode,
-				  w->name, g_fsync_mode);
+				  w->name, g_rerun_opts);
 			result_add(res, 0, &out);
 			free(out.p);
 		}
@@ -1279,20 +1284,30 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 		if (idx % (uint64_t)cf->jobs != (uint64_t)job)
 			continue;
 		sim_state_id(&stt, id, sizeof(id));
-		if (cf->only_state && strcmp(id, cf->only_state))
+		/* "ID" names a state, "ID/ID2" a state of its recovery's log */
+		const char *slash = cf->only_state ? strchr(cf->only_state, '/') : NULL;
+		size_t idlen = !cf->only_state ? 0 : slash ? (size_t)(slash - cf->only_state)
+							  : strlen(cf->only_state);
+		if (cf->only_state &&
+		    (strlen(id) != idlen || memcmp(id, cf->only_state, idlen)))
 			continue;
 		struct hammer_bdev *bd;
 		rc = sim_state_open(s, &stt, &bd);
 		if (rc)
 			break;
 		struct sbuf out = { 0 }, why = { 0 };
-		st->states++;
 		uint32_t ms = min_sync_for(o, stt.epoch);
-		if (judge(bd, o, ms, cm_mode_for(cf, idx + 1, proof_ok), &b->proof, cf,
-			  st, &why))
-			fail_state(&out, st, w, id, why.p);
-		else if (cf->verbose)
-			sb_printf(&out, "ok   %s state %s (sync >= %u)\n", w->name, id, ms);
+		if (slash) {
+			hammer_bdev_close(bd);	/* only the recrash state */
+		} else {
+			st->states++;
+			if (judge(bd, o, ms, cm_mode_for(cf, idx + 1, proof_ok), &b->proof,
+				  cf, st, &why))
+				fail_state(&out, st, w, id, why.p);
+			else if (cf->verbose)
+				sb_printf(&out, "ok   %s state %s (sync >= %u)\n", w->name,
+					  id, ms);
+		}
 		free(why.p);
 		/*
 		 * Workloads with a fast fsync: also every state that must show
@@ -1302,7 +1317,7 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 		 */
 		int every = o->nfast && cf->redo_recrash_every ? cf->redo_recrash_every
 							       : cf->recrash_every;
-		int again = (every && (idx + 1) % (uint64_t)every == 0) ||
+		int again = slash || (every && (idx + 1) % (uint64_t)every == 0) ||
 			    (o->nfast && cf->redo_recrash_every &&
 			     (int)ms == o->n - 1);
 		if (again && sim_state_open(s, &stt, &bd) == 0) {
@@ -1754,6 +1769,11 @@ int main(int argc, char **argv)
 		}
 	}
 	cf.recrash_light = !full;
+	snprintf(g_rerun_opts, sizeof(g_rerun_opts), "%s", full ? " --full" : "");
+	if (g_fsync_mode != 2)
+		snprintf(g_rerun_opts + strlen(g_rerun_opts),
+			 sizeof(g_rerun_opts) - strlen(g_rerun_opts), " --fsync-mode %d",
+			 g_fsync_mode);
 	int self_bad = oracle_self_test();
 	if (self_bad) {
 		printf("0 passed, %d failed\n", self_bad);

@@ -195,6 +195,39 @@ void hammer_undo_cycle_end(struct hammer_undo *u)
 	}
 }
 
+/*
+ * A FIFO that ends in the middle of a sector: if the rest of that sector
+ * is the PAD a writer laid after its last record (ours always does), start
+ * appending at the next sector.  Appending in place would write the sector
+ * again, and a write may be torn or garbled: the records before P in it,
+ * which recovery may still need (the REDOs of fast fsyncs, whose range the
+ * header does not cover yet), would be lost with it.  Without such a PAD
+ * (another writer's FIFO) the sector is continued, as DragonFly does.
+ */
+static int seal_found_pad(struct hammer_undo *u, struct hammer_err *err)
+{
+	uint32_t off = (uint32_t)(u->next & HAMMER_UNDO_MASK);
+	if (!off)
+		return 0;
+	uint32_t room = HAMMER_UNDO_ALIGN - off;
+	uint8_t want[HAMMER_UNDO_ALIGN];
+	put_pad(want, room);
+	hammer_off_t base = u->next & ~(hammer_off_t)HAMMER_BUFMASK;
+	struct hammer_buffer *b;
+	void *data;
+	int rc = hammer_buffer_get(u->bc, base, HAMMER_BUFSIZE, 0, &b, &data, err);
+	if (rc)
+		return rc;
+	int pad = !memcmp((const uint8_t *)data + (u->next & HAMMER_BUFMASK), want,
+			  room);
+	hammer_buffer_put(u->bc, b);
+	if (pad) {
+		u->padded = 1;
+		hammer_undo_seal(u);
+	}
+	return 0;
+}
+
 int hammer_undo_open(struct hammer_volset *vs, struct hammer_bufcache *bc,
 		     struct hammer_undo **out, struct hammer_err *err)
 {
@@ -238,6 +271,9 @@ int hammer_undo_open(struct hammer_volset *vs, struct hammer_bufcache *bc,
 		*err = e;
 		goto fail;
 	}
+	rc = seal_found_pad(u, err);
+	if (rc)
+		goto fail;
 	*out = u;
 	return 0;
 fail:

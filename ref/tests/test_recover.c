@@ -465,13 +465,18 @@ static void crash_case_adv(unsigned version, int nvol, int two, const struct pla
 	CHECK_RC(recover(&out, 0, 64 * MB, &out2, &info2, &e), e);
 	CHECK_SAME(&out2, expect);
 	CHECK(info2.last == info.last && info2.next_seq == info.next_seq);
-	/* a writer continues where recovery says */
+	/*
+	 * A writer continues where recovery says, in the next sector when the
+	 * FIFO ends mid-sector (our writer always leaves a PAD there): the
+	 * sector holding the last records is never written again.
+	 */
 	struct hammer_volset *vs = img_open(&out2, 0);
 	struct hammer_bufcache *bc;
 	struct hammer_undo *u;
 	assert_int_equal(hammer_bufcache_open(vs, 4 * MB, &bc), 0);
 	CHECK_RC(hammer_undo_open(vs, bc, &u, &e), e);
-	CHECK(hammer_undo_append_point(u) == info.last);
+	CHECK(hammer_undo_append_point(u) ==
+	      ((info.last + 511) & ~(hammer_off_t)511));
 	if (version >= 4)
 		CHECK(hammer_undo_next_seq(u) == info.next_seq);
 	hammer_undo_close(u);

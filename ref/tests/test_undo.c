@@ -690,11 +690,38 @@ static void t_reopen(void **state)
 		img_free(&now);
 		fx_open_vs(&f);
 		CHECK(hammer_undo_next_seq(f.u) == seq);
-		CHECK(hammer_undo_append_point(f.u) == p);
 		CHECK(hammer_undo_first(f.u) == Z3BASE);
-		/* reopened mid-sector: not our PAD to skip */
+		/*
+		 * Reopened mid-sector over the PAD this writer left: the next
+		 * record starts in a fresh sector, so the one holding the last
+		 * records is not written again.
+		 */
 		CHECK((p & 511) != 0);
-		hammer_undo_seal(f.u);
+		hammer_off_t up = (p + 511) & ~(hammer_off_t)511;
+		CHECK(hammer_undo_append_point(f.u) == up);
+		CHECK_RC(hammer_undo_log(f.u, free_z2(&f, 0, 300000), data, 10, &e), e);
+		flush_undo(&f);
+		struct wrec w;
+		CHECK(walk_one(f.vs, p, &w) == 0);
+		CHECK(w.r.head.hdr_type == HAMMER_HEAD_TYPE_PAD && p + w.r.head.hdr_size == up);
+		CHECK(walk_one(f.vs, up, &w) == 0);
+		CHECK(w.r.head.hdr_type == HAMMER_HEAD_TYPE_UNDO);
+		if (v >= 4)
+			CHECK(w.r.head.hdr_seq == seq);
+		hammer_undo_close(f.u);
+		hammer_bufcache_close(f.bc);
+		/* the same FIFO with something else after P: continue in place */
+		uint8_t junk[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+		struct img now2;
+		img_capture(&now2, f.vs);
+		uint64_t ph = fifo_phys(f.vs, p);
+		hammer_volset_close(f.vs);
+		memcpy(now2.bytes[0] + ph, junk, sizeof(junk));
+		f.vs = img_open(&now2, 0);
+		img_free(&now2);
+		fx_open_vs(&f);
+		CHECK(hammer_undo_append_point(f.u) == p);
+		hammer_undo_seal(f.u);	/* not our PAD to skip */
 		CHECK(hammer_undo_append_point(f.u) == p);
 		fx_close(&f);
 	}
