@@ -337,7 +337,8 @@ static uint8_t pattern[200000];
 /*
  * bigwrite appends this much to /A: more than the dirty limit (a quarter
  * of the mounts' 4 MB cache), so the engine writes data buffers before the
- * cycle (eng_maybe_flush); the workload fails if it did not.
+ * cycle (eng_maybe_flush); as the first operation, the workload fails if
+ * it did not.
  */
 #define BIGWRITE_BYTES	1600000u
 
@@ -1227,7 +1228,12 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 		hammer_mount_info(m, &mi0);
 		rc = run_op(m, w->ops[i], i, &t);
 		hammer_mount_info(m, &mi1);
-		if (!rc && w->ops[i] == OP_BIGWRITE &&
+		/*
+		 * Only as the first operation: after an fsync of /A, the
+		 * file's writes lay REDO records, whose FIFO share makes the
+		 * engine run a cycle instead.
+		 */
+		if (!rc && i == 0 && w->ops[i] == OP_BIGWRITE &&
 		    mi1.data_writebacks == mi0.data_writebacks) {
 			fprintf(stderr, "%s: op %d (bigwrite) wrote no data before its "
 				"cycle: it no longer tests early data write-back\n",
