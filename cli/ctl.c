@@ -42,21 +42,13 @@ int hammer_ctl_call(const char *path, const char *verb,
 		fprintf(err, "hammer: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	char sock[200], dir[160];
+	char sock[256];
 	int fd = -ENOENT;
 	/* root mounts, then this user's own */
-	const char *x = getenv("XDG_RUNTIME_DIR");
-	for (int i = 0; i < 2 && fd < 0; i++) {
-		if (i == 0)
-			snprintf(dir, sizeof(dir), "%s", HAMMER_CTL_DIR);
-		else if (x && *x)
-			snprintf(dir, sizeof(dir), "%s/%s", x, HAMMER_CTL_SUBDIR);
-		else
-			break;
-		if (hammer_ctl_sock_name(sock, sizeof(sock), dir, major(st.st_dev),
-					 minor(st.st_dev)) == 0)
+	for (int i = 0; i < 2 && fd < 0; i++)
+		if (hammer_ctl_sock_candidate(i, sock, sizeof(sock), major(st.st_dev),
+					      minor(st.st_dev)) == 0)
 			fd = try_connect(sock);
-	}
 	if (fd < 0) {
 		fprintf(err, "hammer: %s is not on a mounted HAMMER file system "
 			"(no hammer-fuse control socket for device %u:%u: %s)\n",

@@ -35,6 +35,7 @@
 #define HAMMER_CTL_PROTO_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define HAMMER_CTL_DIR		"/run/hammer-fuse"
 #define HAMMER_CTL_SUBDIR	"hammer-fuse"	/* under $XDG_RUNTIME_DIR */
@@ -46,6 +47,29 @@ static inline int hammer_ctl_sock_name(char *buf, size_t size, const char *dir,
 {
 	int n = snprintf(buf, size, "%s/%u:%u.sock", dir, maj, min);
 	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/*
+ * Where a client looks for the socket of device maj:min: candidate 0 is
+ * root's directory, candidate 1 this user's ($XDG_RUNTIME_DIR).  Returns
+ * 0 with the path in buf, or -1 when candidate i does not exist or does
+ * not fit.
+ */
+static inline int hammer_ctl_sock_candidate(int i, char *buf, size_t size,
+					    unsigned maj, unsigned min)
+{
+	char dir[256];
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	int n;
+	if (i == 0)
+		n = snprintf(dir, sizeof(dir), "%s", HAMMER_CTL_DIR);
+	else if (i == 1 && x && *x)
+		n = snprintf(dir, sizeof(dir), "%s/%s", x, HAMMER_CTL_SUBDIR);
+	else
+		return -1;
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -1;
+	return hammer_ctl_sock_name(buf, size, dir, maj, min);
 }
 
 #endif

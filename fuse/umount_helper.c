@@ -87,17 +87,10 @@ static int find_mount(const char *dir, unsigned *maj, unsigned *min, int *blk)
 
 static int ctl_connect(unsigned maj, unsigned min)
 {
-	const char *x = getenv("XDG_RUNTIME_DIR");
 	for (int i = 0; i < 2; i++) {
-		char dir[200], sock[256];
-		if (i == 0)
-			snprintf(dir, sizeof(dir), "%s", HAMMER_CTL_DIR);
-		else if (x && *x)
-			snprintf(dir, sizeof(dir), "%s/%s", x, HAMMER_CTL_SUBDIR);
-		else
-			break;
+		char sock[256];
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		if (hammer_ctl_sock_name(sock, sizeof(sock), dir, maj, min) ||
+		if (hammer_ctl_sock_candidate(i, sock, sizeof(sock), maj, min) ||
 		    strlen(sock) >= sizeof(sa.sun_path))
 			continue;
 		strcpy(sa.sun_path, sock);

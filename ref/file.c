@@ -82,6 +82,30 @@ int rec_scan(struct hammer_mount *m, uint32_t loc, int64_t obj,
 
 /* ---------------------------------------------------------- reading */
 
+/*
+ * Check a record's data CRC (once per granule: the buffer remembers what
+ * it verified).  Before a read, and before a record's bytes change.
+ */
+static int data_verify(struct hammer_mount *m, struct hammer_buffer *b, void *p,
+		       const struct hammer_btree_leaf_elm *el)
+{
+	size_t len = (size_t)el->data_len;
+	int granular = (el->data_offset % HAMMER_BUF_GRANULE) == 0 &&
+		       len % HAMMER_BUF_GRANULE == 0;
+	if (granular && hammer_buffer_is_verified(b, p, len))
+		return 0;
+	if (hammer_crc_check(m->version, p, len, el->data_crc) == HAMMER_CRC_BAD)
+		return HAMMER_CORRUPT(&m->err, el->data_offset,
+				      "data CRC mismatch: object %lld, "
+				      "record ending at offset %lld, data at %016llx",
+				      (long long)el->base.obj_id,
+				      (long long)el->base.key,
+				      (unsigned long long)el->data_offset);
+	if (granular)
+		hammer_buffer_set_verified(b, p, len);
+	return 0;
+}
+
 /* Copy bytes [roff, roff + n) of a record's data, CRC-checked. */
 static int rec_read_part(struct hammer_mount *m,
 			 const struct hammer_btree_leaf_elm *el, size_t roff,
@@ -94,22 +118,10 @@ static int rec_read_part(struct hammer_mount *m,
 	int rc = hammer_buffer_get(m->bc, el->data_offset, whole, 0, &b, &p, &e);
 	if (rc)
 		return eng_err(m, rc, &e);
-	/* whole-granule records can use the buffer's verified bits */
-	int granular = (el->data_offset % HAMMER_BUF_GRANULE) == 0 &&
-		       whole % HAMMER_BUF_GRANULE == 0;
-	if (!granular || !hammer_buffer_is_verified(b, p, whole)) {
-		if (hammer_crc_check(m->version, p, whole, el->data_crc) ==
-		    HAMMER_CRC_BAD) {
-			hammer_buffer_put(m->bc, b);
-			return HAMMER_CORRUPT(&m->err, el->data_offset,
-					      "data CRC mismatch: object %lld, "
-					      "record ending at offset %lld, data at %016llx",
-					      (long long)el->base.obj_id,
-					      (long long)el->base.key,
-					      (unsigned long long)el->data_offset);
-		}
-		if (granular)
-			hammer_buffer_set_verified(b, p, whole);
+	rc = data_verify(m, b, p, el);
+	if (rc) {
+		hammer_buffer_put(m->bc, b);
+		return rc;
 	}
 	memcpy(dst, (uint8_t *)p + roff, n);
 	hammer_buffer_put(m->bc, b);
@@ -273,27 +285,6 @@ struct blk_new {
 	size_t len, keep, at, n;
 	const uint8_t *src;
 };
-
-/* The data of a record whose CRC must be right before its bytes change. */
-static int data_verify(struct hammer_mount *m, struct hammer_buffer *b, void *p,
-		       const struct hammer_btree_leaf_elm *el)
-{
-	size_t len = (size_t)el->data_len;
-	int granular = (el->data_offset % HAMMER_BUF_GRANULE) == 0 &&
-		       len % HAMMER_BUF_GRANULE == 0;
-	if (granular && hammer_buffer_is_verified(b, p, len))
-		return 0;
-	if (hammer_crc_check(m->version, p, len, el->data_crc) == HAMMER_CRC_BAD)
-		return HAMMER_CORRUPT(&m->err, el->data_offset,
-				      "data CRC mismatch: object %lld, "
-				      "record ending at offset %lld, data at %016llx",
-				      (long long)el->base.obj_id,
-				      (long long)el->base.key,
-				      (unsigned long long)el->data_offset);
-	if (granular)
-		hammer_buffer_set_verified(b, p, len);
-	return 0;
-}
 
 /* The CRC was computed from these very bytes: no need to check them again. */
 static void data_trust(struct hammer_buffer *b, void *p,
