@@ -181,7 +181,7 @@ static void cdev_close(struct hammer_bdev *bd)
 }
 
 static const struct hammer_bdev_ops cdev_ops = {
-	HAMMER_BDEV_VERSION, cdev_read, cdev_write, cdev_flush, cdev_close,
+	HAMMER_BDEV_VERSION, cdev_read, cdev_write, cdev_flush, cdev_close, NULL,
 };
 
 static struct hammer_bdev *cdev_wrap(struct hammer_bdev *inner, struct cdev **cp)

@@ -51,7 +51,7 @@ static void v_close(struct hammer_bdev *bd)
 	free(bd);
 }
 static const struct hammer_bdev_ops view_ops = {
-	HAMMER_BDEV_VERSION, v_read, v_write, v_flush, v_close
+	HAMMER_BDEV_VERSION, v_read, v_write, v_flush, v_close, NULL
 };
 
 static struct hammer_bdev *view(void)

@@ -42,6 +42,15 @@ int hammer_bdev_flush(struct hammer_bdev *bd)
 	return bd->ops->flush(bd);
 }
 
+void hammer_bdev_prefetch(struct hammer_bdev *bd, uint64_t off, size_t len)
+{
+	if (!bd->ops->prefetch || off >= bd->size || len == 0)
+		return;
+	if (len > bd->size - off)
+		len = (size_t)(bd->size - off);
+	bd->ops->prefetch(bd, off, len);
+}
+
 void hammer_bdev_close(struct hammer_bdev *bd)
 {
 	if (bd)
@@ -99,6 +108,13 @@ static int file_flush(struct hammer_bdev *bd)
 	return fdatasync(c->fd) < 0 ? -errno : 0;
 }
 
+/* The page cache starts reading; pread finds the pages later. */
+static void file_prefetch(struct hammer_bdev *bd, uint64_t off, size_t len)
+{
+	struct file_ctx *c = bd->ctx;
+	(void)posix_fadvise(c->fd, (off_t)off, (off_t)len, POSIX_FADV_WILLNEED);
+}
+
 static void file_close(struct hammer_bdev *bd)
 {
 	struct file_ctx *c = bd->ctx;
@@ -113,6 +129,7 @@ static const struct hammer_bdev_ops file_ops = {
 	.write = file_write,
 	.flush = file_flush,
 	.close = file_close,
+	.prefetch = file_prefetch,
 };
 
 int hammer_bdev_file_open(const char *path, int flags,

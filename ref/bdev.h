@@ -28,6 +28,11 @@ struct hammer_bdev_ops {
 	int (*write)(struct hammer_bdev *bd, uint64_t off, const void *buf, size_t len);
 	int (*flush)(struct hammer_bdev *bd);
 	void (*close)(struct hammer_bdev *bd);	/* frees bd */
+	/*
+	 * Optional (NULL: ignored): [off, off + len) will be read soon; start
+	 * fetching it without waiting.  A hint, so it cannot fail.
+	 */
+	void (*prefetch)(struct hammer_bdev *bd, uint64_t off, size_t len);
 };
 
 struct hammer_bdev {
@@ -44,6 +49,8 @@ int hammer_bdev_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len
 int hammer_bdev_write(struct hammer_bdev *bd, uint64_t off, const void *buf, size_t len);
 int hammer_bdev_flush(struct hammer_bdev *bd);
 void hammer_bdev_close(struct hammer_bdev *bd);
+/* The prefetch hint, clipped to the device; nothing if it has none. */
+void hammer_bdev_prefetch(struct hammer_bdev *bd, uint64_t off, size_t len);
 
 /*
  * File backend.  Opens an image file or a block device.  Writable opens take

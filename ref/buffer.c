@@ -506,6 +506,28 @@ int hammer_buffer_get(struct hammer_bufcache *bc, hammer_off_t addr,
 	return 0;
 }
 
+void hammer_bufcache_prefetch(struct hammer_bufcache *bc, hammer_off_t addr,
+			      size_t len)
+{
+	struct hammer_err e = { 0 };
+	struct hammer_volume *vol;
+	uint64_t phys;
+	hammer_off_t z;
+	uint32_t inoff = (uint32_t)(addr & HAMMER_BUFMASK);
+	if (len == 0 || len > HAMMER_XBUFSIZE)
+		return;
+	size_t size = (inoff + len + HAMMER_BUFMASK) & ~(size_t)HAMMER_BUFMASK;
+	if (hammer_bufcache_zone2(bc, addr - inoff, size, &z, &e) ||
+	    hammer_volset_xlate(bc->vs, z, size, &vol, &phys, &e))
+		return;
+	pthread_mutex_lock(&bc->lock);
+	struct hammer_buffer *b = find_covering(bc, z);
+	int cached = b && b->zone2 + b->size >= z + size;
+	pthread_mutex_unlock(&bc->lock);
+	if (!cached)
+		hammer_bdev_prefetch(vol->bd, phys, size);
+}
+
 void hammer_buffer_put(struct hammer_bufcache *bc, struct hammer_buffer *b)
 {
 	if (!b)

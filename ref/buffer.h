@@ -153,6 +153,13 @@ struct hammer_volset *hammer_bufcache_volset(struct hammer_bufcache *bc);
 int hammer_buffer_get(struct hammer_bufcache *bc, hammer_off_t addr,
 		      size_t len, int flags, struct hammer_buffer **bufp,
 		      void **datap, struct hammer_err *err);
+/*
+ * A hint that the data at zone-X [addr, addr + len) will be read soon:
+ * the device starts fetching whatever of it is not cached.  Bad addresses
+ * are ignored (the read that follows reports them).
+ */
+void hammer_bufcache_prefetch(struct hammer_bufcache *bc, hammer_off_t addr,
+			      size_t len);
 /* Unpin. */
 void hammer_buffer_put(struct hammer_bufcache *bc, struct hammer_buffer *b);
 /* Pointer to the byte of zone-X address addr (which must lie in b). */

@@ -160,6 +160,17 @@ struct hammer_mount {
 	uint64_t fast_fsyncs;			/* fsyncs that wrote only the FIFO */
 	uint64_t early_data_writes;		/* data write-backs outside a cycle */
 	struct file_scratch *fscratch;		/* file.c's per-call scratch */
+	/* file.c's read-ahead: the last few sequential readers */
+	struct eng_ra {
+		int64_t obj;
+		uint32_t pfs_loc;
+		hammer_tid_t asof;
+		uint64_t next;		/* where the next sequential read starts */
+		uint64_t ahead;		/* prefetched up to this file offset */
+		uint64_t window;	/* grows while the reads stay sequential */
+		uint64_t used;		/* for replacing the least recent */
+	} ra[4];
+	uint64_t ra_clock;
 
 	struct hammer_err err;		/* first error (corruption) seen */
 	int broken;			/* a flush failed: refuse further writes */

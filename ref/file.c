@@ -195,6 +195,75 @@ static int read_range(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 	return rc;
 }
 
+/*
+ * Read-ahead.  A read that starts where an earlier read of the same
+ * object ended is sequential; then the records of the next `window` bytes
+ * are announced to the device (the page cache fetches them while we copy
+ * and the kernel sends the next request), the window doubling up to
+ * RA_MAX.  A new announcement goes out when less than half a window is
+ * left ahead.  Only hints: errors are left to the reads themselves.
+ */
+#define RA_MIN	(256ULL * 1024)
+#define RA_MAX	(4ULL * 1024 * 1024)
+
+struct ra_ctx {
+	struct hammer_mount *m;
+	uint64_t end;
+};
+
+static int ra_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
+{
+	struct ra_ctx *r = vctx;
+	if (el->data_len <= 0 || el->data_len > (int32_t)BLK_LARGE ||
+	    el->base.key < el->data_len)
+		return 1;
+	if ((uint64_t)(el->base.key - el->data_len) >= r->end)
+		return 1;
+	hammer_bufcache_prefetch(r->m->bc, el->data_offset, (size_t)el->data_len);
+	return 0;
+}
+
+static void read_ahead(struct hammer_mount *m, const struct eng_view *v,
+		       uint64_t off, size_t len)
+{
+	struct eng_ra *s = NULL, *old = &m->ra[0];
+	uint64_t end = off + len;
+	m->ra_clock++;
+	for (size_t i = 0; i < sizeof(m->ra) / sizeof(m->ra[0]); i++) {
+		struct eng_ra *r = &m->ra[i];
+		if (r->obj == v->obj && r->pfs_loc == v->pfs_loc &&
+		    r->asof == v->asof && r->next == off && r->used) {
+			s = r;
+			break;
+		}
+		if (r->used < old->used)
+			old = r;
+	}
+	if (!s) {
+		*old = (struct eng_ra){ v->obj, v->pfs_loc, v->asof, end, end,
+					0, m->ra_clock };
+		return;
+	}
+	s->used = m->ra_clock;
+	s->next = end;
+	s->window = s->window ? s->window * 2 : RA_MIN;
+	if (s->window > RA_MAX)
+		s->window = RA_MAX;
+	if (s->ahead < end)
+		s->ahead = end;
+	uint64_t to = end + s->window;
+	if (to > v->d.size)
+		to = v->d.size;
+	if (s->ahead >= to || s->ahead - end >= s->window / 2)
+		return;
+	struct ra_ctx r = { m, to };
+	(void)rec_scan(m, v->pfs_loc | HAMMER_LOCALIZE_MISC, v->obj,
+		       HAMMER_RECTYPE_DATA, HAMMER_RECTYPE_DATA,
+		       (int64_t)s->ahead + 1, (int64_t)(to + BLK_LARGE),
+		       v->asof, ra_visit, &r);
+	s->ahead = to;
+}
+
 ssize_t hammer_read(struct hammer_mount *m, hammer_ino_t ino, uint64_t off,
 		    void *buf, size_t len)
 {
@@ -221,8 +290,10 @@ ssize_t hammer_read(struct hammer_mount *m, hammer_ino_t ino, uint64_t off,
 	if (len > (size_t)SSIZE_MAX)
 		len = (size_t)SSIZE_MAX;
 	rc = read_range(m, v.obj, v.pfs_loc, v.asof, off, buf, len);
-	if (!rc)
+	if (!rc) {
+		read_ahead(m, &v, off, len);
 		rc = (ssize_t)len;
+	}
 out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;

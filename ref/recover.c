@@ -147,7 +147,7 @@ static int seq_before(struct fifo *f, hammer_off_t end, uint32_t *seq,
 	while (walked < f->g.size) {
 		struct hammer_fifo_rec rec;
 		const uint8_t *ptr;
-		hammer_off_t s;
+		hammer_off_t s = 0;	/* (set whenever rec_before succeeds) */
 		int rc = rec_before(f, p, &s, &rec, &ptr, err);
 		if (rc)
 			return rc;
@@ -439,7 +439,7 @@ static int s1_find_end(struct s1 *s, hammer_off_t N, struct hammer_err *err)
 {
 	struct fifo *f = &s->f;
 	struct hammer_recover_info *info = s->info;
-	uint32_t seq;
+	uint32_t seq = 0;	/* (set whenever seq_before succeeds) */
 	struct hammer_err x = { 0 };
 	int rc = seq_before(f, s->F, &seq, &x);
 	if (rc) {

@@ -1590,6 +1590,162 @@ static void t_enospc(void **state)
 	unlink(img);
 }
 
+
+/*
+ * Read-ahead: a device that records the prefetch hints and the reads.  A
+ * cold sequential read of a file must find (after its first reads) every
+ * data read already announced, announce nothing past the file, and
+ * reading at random offsets must announce nothing.
+ */
+struct spy {
+	struct hammer_bdev *inner;
+	uint64_t pf_off[4096], pf_len[4096];
+	int npf;
+	int data_reads, unannounced;	/* reads of 64 KB while `watch` */
+	int watch;
+	uint64_t rd_off[4096], rd_len[4096];	/* every read of data size */
+	int nrd;
+};
+
+static int spy_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len)
+{
+	struct spy *s = bd->ctx;
+	if ((len == 16384 || len == 65536) && s->nrd < 4096) {
+		s->rd_off[s->nrd] = off;
+		s->rd_len[s->nrd++] = len;
+	}
+	if (s->watch && len == 65536) {
+		int seen = 0;
+		for (int i = 0; i < s->npf && !seen; i++)
+			seen = off >= s->pf_off[i] &&
+			       off + len <= s->pf_off[i] + s->pf_len[i];
+		s->data_reads++;
+		s->unannounced += !seen;
+	}
+	return hammer_bdev_read(s->inner, off, buf, len);
+}
+
+static int spy_write(struct hammer_bdev *bd, uint64_t off, const void *buf,
+		     size_t len)
+{
+	struct spy *s = bd->ctx;
+	return hammer_bdev_write(s->inner, off, buf, len);
+}
+
+static int spy_flush(struct hammer_bdev *bd)
+{
+	struct spy *s = bd->ctx;
+	return hammer_bdev_flush(s->inner);
+}
+
+static void spy_close(struct hammer_bdev *bd)
+{
+	struct spy *s = bd->ctx;
+	hammer_bdev_close(s->inner);
+	free(bd);
+}
+
+static void spy_prefetch(struct hammer_bdev *bd, uint64_t off, size_t len)
+{
+	struct spy *s = bd->ctx;
+	assert_true(s->npf < 4096);
+	s->pf_off[s->npf] = off;
+	s->pf_len[s->npf] = len;
+	s->npf++;
+}
+
+static const struct hammer_bdev_ops spy_ops = {
+	.version = HAMMER_BDEV_VERSION,
+	.read = spy_read,
+	.write = spy_write,
+	.flush = spy_flush,
+	.close = spy_close,
+	.prefetch = spy_prefetch,
+};
+
+static struct hammer_mount *spy_mount(struct spy *s)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(hammer_bdev_file_open(img, 0, &s->inner, NULL), 0);
+	struct hammer_bdev *bd = calloc(1, sizeof(*bd));
+	assert_non_null(bd);
+	*bd = *s->inner;
+	bd->ops = &spy_ops;
+	bd->ctx = s;
+	struct hammer_mount_opts o;
+	hammer_mount_opts_init(&o);
+	o.cache_bytes = 8 << 20;
+	o.clock = test_clock;
+	struct hammer_mount *m;
+	struct hammer_err err = { 0 };
+	if (hammer_mount_bdevs(&bd, 1, &o, &m, &err))
+		fail_msg("mount %s: %s", img, err.msg);
+	return m;
+}
+
+static void t_readahead(void **state)
+{
+	(void)state;
+	make_image(1ULL << 30);
+	static struct spy s;
+	size_t n = 6 << 20, chunk = 128 << 10;
+	uint8_t *data = malloc(n), *back = malloc(chunk);
+	assert_non_null(data);
+	assert_non_null(back);
+	fill(data, n, 21);
+	struct hammer_mount *m = spy_mount(&s);
+	struct hammer_attr a;
+	assert_int_equal(hammer_mknod(m, 1, L("seq"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t f = a.ino;
+	assert_int_equal(hammer_write(m, f, 0, data, n), (ssize_t)n);
+	assert_int_equal(hammer_unmount(m), 0);
+
+	/* cold, sequential, in 128 KB requests as FUSE sends them */
+	m = spy_mount(&s);
+	assert_int_equal(hammer_lookup(m, 1, L("seq"), &a), 0);
+	for (size_t off = 0; off < n; off += chunk) {
+		s.watch = off >= (2u << 20);	/* past LARGE_FROM and a window */
+		assert_int_equal(hammer_read(m, f, off, back, chunk), (ssize_t)chunk);
+		assert_memory_equal(back, data + off, chunk);
+	}
+	s.watch = 0;
+	assert_true(s.data_reads >= 50);	/* 4 MB of 64 KB records */
+	if (s.unannounced)
+		fail_msg("%d of %d sequential data reads were not prefetched",
+			 s.unannounced, s.data_reads);
+	/* every hint names exactly a record the scan then read */
+	uint64_t bytes = 0;
+	for (int i = 0; i < s.npf; i++) {
+		int used = 0;
+		for (int j = 0; j < s.nrd && !used; j++)
+			used = s.rd_off[j] == s.pf_off[i] &&
+			       s.rd_len[j] == s.pf_len[i];
+		if (!used)
+			fail_msg("hint %d (%" PRIu64 "+%" PRIu64 ") was never read",
+				 i, s.pf_off[i], s.pf_len[i]);
+		bytes += s.pf_len[i];
+	}
+	assert_true(bytes > 0);
+	assert_true(bytes <= n);	/* nothing past EOF, nothing twice */
+	assert_int_equal(hammer_unmount(m), 0);
+
+	/* cold, random offsets: no hint at all */
+	m = spy_mount(&s);
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 64; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		uint64_t off = ((x >> 33) % (n / 4096)) * 4096;
+		assert_int_equal(hammer_read(m, f, off, back, 4096), 4096);
+		assert_memory_equal(back, data + off, 4096);
+	}
+	assert_int_equal(s.npf, 0);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("after read-ahead");
+	unlink(img);
+	free(data);
+	free(back);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1599,6 +1755,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_info_undo),
 		cmocka_unit_test(t_pfs_get),
 		cmocka_unit_test(t_data_writeback),
+		cmocka_unit_test(t_readahead),
 		cmocka_unit_test(t_files),
 		cmocka_unit_test(t_model),
 		cmocka_unit_test(t_bigdir),

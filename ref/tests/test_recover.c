@@ -695,7 +695,7 @@ static void cd_close(struct hammer_bdev *bd)
 }
 
 static const struct hammer_bdev_ops cd_ops = {
-	HAMMER_BDEV_VERSION, cd_read, cd_write, cd_flush, cd_close,
+	HAMMER_BDEV_VERSION, cd_read, cd_write, cd_flush, cd_close, NULL,
 };
 
 /*
