@@ -4,6 +4,11 @@
 # sparse backing file, same size, same disk.  Run as root, on demand (not in
 # CI): it drops the page cache between phases.
 #
+# ROUNDS=N (default 3) repeats everything N times, the three file systems
+# taking turns within each round (so a noisy neighbour hits all three), and
+# the table gives each cell's median with its range.  One round of a noisy
+# VM proves little: the same binary varied by 2x between runs here.
+#
 # Workloads (bench/fuse_work.py, identical code for all three):
 #   1 GiB sequential write + fsync; the same file read back after an
 #   unmount, a remount and dropping caches (so no cache of any layer helps);
@@ -22,6 +27,7 @@ WORK="python3 $HERE/fuse_work.py"
 SIZE=4G
 FILES=20000
 RANDW=20000
+ROUNDS=${ROUNDS:-3}
 [ "$(id -u)" -eq 0 ] || { echo "bench/fuse.sh: run as root (drop_caches, losetup)"; exit 1; }
 command -v fuse2fs >/dev/null || { echo "bench/fuse.sh: install fuse2fs (apt-get install fuse2fs)"; exit 1; }
 mkdir -p "$W/mnt"
@@ -67,6 +73,7 @@ wbytes() {
 }
 
 declare -A R=() B=()
+round=1
 # run KIND ROW CMD...: one workload, its metric and the bytes written
 run() {
   local kind=$1 row=$2; shift 2
@@ -77,13 +84,14 @@ run() {
   [ "$kind" = ext4 ] && sync -f "$M"
   [ "$kind" = hammer ] && "$BUILD/cli/hammer" synctid "$M" >/dev/null
   b1=$(wbytes "$kind")
-  R[$kind,$row]=$(awk '{print $1}' <<<"$out")
-  B[$kind,$row]=$(( (b1 - b0) / 1048576 ))
+  R[$kind,$row,$round]=$(awk '{print $1}' <<<"$out")
+  B[$kind,$row,$round]=$(( (b1 - b0) / 1048576 ))
   echo "  $kind $row: $out, $(( (b1 - b0) / 1048576 )) MiB written" >&2
 }
 
+for round in $(seq "$ROUNDS"); do
 for kind in hammer fuse2fs ext4; do
-  echo "== $kind" >&2
+  echo "== round $round: $kind" >&2
   case $kind in
     hammer) rm -f "$W/hammer.img"; truncate -s $SIZE "$W/hammer.img"
             "$BUILD/cli/newfs_hammer" -L BENCH -f "$W/hammer.img" >/dev/null 2>&1 ;;
@@ -102,18 +110,34 @@ for kind in hammer fuse2fs ext4; do
   run $kind delete $WORK delete "$M/small" $FILES
   fs_umount $kind
 done
+done
 
-row() { printf '%-36s %14s %14s %14s\n' "$@"; }
+# cell ARRAY KIND ROW: "median (min-max)" over the rounds, or the value
+cell() {
+  local -n a=$1
+  local vals=() i
+  for i in $(seq "$ROUNDS"); do vals+=("${a[$2,$3,$i]}"); done
+  printf '%s\n' "${vals[@]}" | sort -g | awk '
+    { v[NR] = $1 }
+    END {
+      if (NR == 1) { printf "%.0f", v[1]; exit }
+      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.0f (%.0f-%.0f)", m, v[1], v[NR]
+    }'
+}
+
+row() { printf '%-36s %22s %22s %22s\n' "$@"; }
 echo
 echo "bench/fuse.sh: $SIZE sparse backing files in $W ($(df --output=source "$W" | tail -1)), $(nproc) CPUs,"
 echo "  hammer-fuse defaults (flush=30, fsync_mode=3, history kept, cache 64 MiB), newfs -f;"
 echo "  fuse2fs $(fuse2fs -V 2>&1 | head -1 | awk '{print $2}'); kernel $(uname -r); writes: backing-store MiB"
+echo "  $ROUNDS round(s): median (min-max)"
 row workload hammer-fuse fuse2fs "ext4 (loop)"
 for r in "seqw:seq write 1 GiB + fsync (MB/s)" "seqr:seq read 1 GiB, cold (MB/s)" \
          "randw:random 4 KiB writes + fsync (IOPS)" "create:create 20k 1 KiB files (/s)" \
          "stat:stat 20k files, cold (/s)" "delete:delete 20k files (/s)"; do
   k=${r%%:*}; label=${r#*:}
-  row "$label" "${R[hammer,$k]}" "${R[fuse2fs,$k]}" "${R[ext4,$k]}"
-  row "  written (MiB)" "${B[hammer,$k]}" "${B[fuse2fs,$k]}" "${B[ext4,$k]}"
+  row "$label" "$(cell R hammer $k)" "$(cell R fuse2fs $k)" "$(cell R ext4 $k)"
+  row "  written (MiB)" "$(cell B hammer $k)" "$(cell B fuse2fs $k)" "$(cell B ext4 $k)"
 done
 row "daemon peak RSS (MiB)" "${RSS[hammer]}" "${RSS[fuse2fs]}" "${RSS[ext4]}"

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,36 @@ void hammer_bdev_close(struct hammer_bdev *bd)
 }
 
 /* ------------------------------------------------------------ file */
+/*
+ * Prefetch: a reader thread of the device's own reads the announced
+ * ranges into a scratch buffer, through a descriptor of its own (so the
+ * kernel's read-ahead state of the main one is left alone).  The page
+ * cache then holds them when the engine reads.  posix_fadvise(WILLNEED)
+ * would be simpler, but it fills the page cache with single pages where
+ * ordinary reads get large folios, and every later read of those blocks
+ * paid for it (random 4 KiB writes, which read the old 64 KiB block, were
+ * 15-25% slower after a sequential read had been prefetched that way).
+ */
+#define PF_QUEUE	64
+#define PF_MERGE	(1u << 20)	/* one queued range grows up to this */
+#define PF_CHUNK	(256u << 10)	/* scratch buffer: one read */
+
+struct pf_range {
+	uint64_t off;
+	size_t len;
+};
+
 struct file_ctx {
 	int fd;
+	/* prefetch reader; started by the first hint */
+	pthread_mutex_t pf_lock;
+	pthread_cond_t pf_cv;
+	pthread_t pf_thread;
+	int pf_state;			/* 0 not started, 1 running, -1 unusable */
+	int pf_stop;
+	int pf_fd;
+	struct pf_range pf_q[PF_QUEUE];
+	unsigned pf_head, pf_n;
 };
 
 static int file_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len)
@@ -108,16 +137,87 @@ static int file_flush(struct hammer_bdev *bd)
 	return fdatasync(c->fd) < 0 ? -errno : 0;
 }
 
-/* The page cache starts reading; pread finds the pages later. */
+static void *pf_main(void *arg)
+{
+	struct file_ctx *c = arg;
+	uint8_t *scratch = malloc(PF_CHUNK);
+	pthread_mutex_lock(&c->pf_lock);
+	for (;;) {
+		while (!c->pf_n && !c->pf_stop)
+			pthread_cond_wait(&c->pf_cv, &c->pf_lock);
+		if (c->pf_stop)
+			break;
+		struct pf_range r = c->pf_q[c->pf_head];
+		c->pf_head = (c->pf_head + 1) % PF_QUEUE;
+		c->pf_n--;
+		pthread_mutex_unlock(&c->pf_lock);
+		while (r.len && scratch) {
+			size_t n = r.len < PF_CHUNK ? r.len : PF_CHUNK;
+			ssize_t got = pread(c->pf_fd, scratch, n, (off_t)r.off);
+			if (got <= 0 && errno != EINTR)
+				break;	/* a hint: the engine's own read will tell */
+			if (got > 0) {
+				r.off += (uint64_t)got;
+				r.len -= (size_t)got;
+			}
+		}
+		pthread_mutex_lock(&c->pf_lock);
+	}
+	pthread_mutex_unlock(&c->pf_lock);
+	free(scratch);
+	return NULL;
+}
+
+/* Lock held.  Start the reader: 0, or -1 (prefetch stays off). */
+static int pf_start(struct file_ctx *c)
+{
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", c->fd);
+	c->pf_fd = open(self, O_RDONLY | O_CLOEXEC);
+	if (c->pf_fd < 0)
+		return -1;
+	if (pthread_create(&c->pf_thread, NULL, pf_main, c)) {
+		close(c->pf_fd);
+		return -1;
+	}
+	return 0;
+}
+
 static void file_prefetch(struct hammer_bdev *bd, uint64_t off, size_t len)
 {
 	struct file_ctx *c = bd->ctx;
-	(void)posix_fadvise(c->fd, (off_t)off, (off_t)len, POSIX_FADV_WILLNEED);
+	pthread_mutex_lock(&c->pf_lock);
+	if (c->pf_state == 0)
+		c->pf_state = pf_start(c) ? -1 : 1;
+	if (c->pf_state == 1) {
+		struct pf_range *last = c->pf_n
+			? &c->pf_q[(c->pf_head + c->pf_n - 1) % PF_QUEUE] : NULL;
+		if (last && last->off + last->len == off &&
+		    last->len + len <= PF_MERGE) {
+			last->len += len;
+		} else if (c->pf_n < PF_QUEUE) {	/* else dropped: a hint */
+			c->pf_q[(c->pf_head + c->pf_n) % PF_QUEUE] =
+				(struct pf_range){ off, len };
+			c->pf_n++;
+		}
+		pthread_cond_signal(&c->pf_cv);
+	}
+	pthread_mutex_unlock(&c->pf_lock);
 }
 
 static void file_close(struct hammer_bdev *bd)
 {
 	struct file_ctx *c = bd->ctx;
+	if (c->pf_state == 1) {
+		pthread_mutex_lock(&c->pf_lock);
+		c->pf_stop = 1;
+		pthread_cond_signal(&c->pf_cv);
+		pthread_mutex_unlock(&c->pf_lock);
+		pthread_join(c->pf_thread, NULL);
+		close(c->pf_fd);
+	}
+	pthread_cond_destroy(&c->pf_cv);
+	pthread_mutex_destroy(&c->pf_lock);
 	close(c->fd);	/* drops the flock */
 	free(c);
 	free(bd);
@@ -210,6 +310,9 @@ int hammer_bdev_file_open(const char *path, int flags,
 		return -ENOMEM;
 	}
 	c->fd = fd;
+	c->pf_fd = -1;
+	pthread_mutex_init(&c->pf_lock, NULL);
+	pthread_cond_init(&c->pf_cv, NULL);
 	bd->ops = &file_ops;
 	bd->ctx = c;
 	bd->size = size - size % ssize;
