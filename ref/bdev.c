@@ -80,7 +80,10 @@ struct pf_range {
 
 struct file_ctx {
 	int fd;
-	/* prefetch reader; started by the first hint */
+	/*
+	 * Prefetch reader, started by the first hint: a process that mounts
+	 * and then forks (hammer-fuse daemonizing) has read nothing yet.
+	 */
 	pthread_mutex_t pf_lock;
 	pthread_cond_t pf_cv;
 	pthread_t pf_thread;
