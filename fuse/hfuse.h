@@ -34,6 +34,7 @@ struct hfuse_opts {
 	double entry_timeout;		/* live objects */
 	double attr_timeout;
 	int blkdev;			/* -1 auto (default), 0 noblkdev, 1 blkdev */
+	uint64_t readahead;		/* the mount's read-ahead, bytes; 0 = kernel's */
 };
 
 #define HFUSE_MAX_WAITERS	16	/* unmount-wait clients at once */
@@ -50,6 +51,7 @@ struct hfuse {
 	atomic_int corrupt_logged;	/* -EUCLEAN reported once */
 	atomic_int inflight;		/* requests inside the engine (ops.c) */
 	atomic_int closing;		/* set by hfuse_drain: no new ones */
+	atomic_int ra_set;		/* hfuse_set_readahead has run */
 	int ctl_fd;			/* listening control socket, -1 if none */
 	char ctl_path[256];
 	int ctl_running;
@@ -69,6 +71,13 @@ struct hfuse {
 	int waiters[HFUSE_MAX_WAITERS];
 	int nwaiters;
 };
+
+/*
+ * Raise the mount's read-ahead (its bdi's read_ahead_kb) to o.readahead.
+ * Only after INIT: the kernel lowers it to what INIT agreed (128 KiB).
+ * Root only; others keep the kernel's.
+ */
+void hfuse_set_readahead(struct hfuse *h);
 
 /* Messages: stderr in the foreground, syslog once daemonized. */
 void hfuse_log(struct hfuse *h, const char *fmt, ...)

@@ -74,6 +74,8 @@ static void usage(FILE *f)
 "  -o cache=SIZE   buffer cache size (K, M, G suffixes; default the engine's)\n"
 "  -o flush=SECS   background flush interval (default 30; 0 = only on sync,\n"
 "                  fsync, memory pressure and unmount)\n"
+"  -o readahead=SIZE  the kernel's read-ahead for this mount (root; default\n"
+"                  4M; 0 = the kernel's 128K)\n"
 "  -o allow_other, auto_unmount, fsname=, nosuid, nodev, noexec, noatime,\n"
 "     sync, async, dirsync, [fs|def|root]context=: as for any FUSE mount\n"
 "     (root mounts always get allow_other; every mount default_permissions)\n"
@@ -193,6 +195,11 @@ static int parse_one(struct hfuse_opts *o, const char *opt, struct fuse_args *fo
 			goto bad;
 		return 0;
 	}
+	if (val && KEY("readahead")) {
+		if (parse_size(val, &o->readahead) || o->readahead > (256u << 20))
+			goto bad;
+		return 0;
+	}
 	if (val && KEY("flush")) {
 		if (parse_int(val, 0, 86400, &v))
 			goto bad;
@@ -239,6 +246,24 @@ static int parse_opts(struct hfuse_opts *o, const char *list, struct fuse_args *
 		rc = parse_one(o, t, fo, have_fsname);
 	free(copy);
 	return rc;
+}
+
+void hfuse_set_readahead(struct hfuse *h)
+{
+	if (!h->o.readahead || geteuid() != 0 || !h->dev)
+		return;
+	char path[96], val[32];
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u%s/read_ahead_kb",
+		 major(h->dev), minor(h->dev), h->fuseblk ? "-fuseblk" : "");
+	int n = snprintf(val, sizeof(val), "%llu\n",
+			 (unsigned long long)(h->o.readahead >> 10));
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, (size_t)n) != n)
+		hfuse_log(h, "warning: cannot set the read-ahead (%s: %s); "
+			  "sequential reads stay at the kernel's 128 KiB",
+			  path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 /* The mount's st_dev, from the last mountinfo line for our mount point. */
@@ -521,6 +546,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&h.syncer_lock, NULL);
 	hammer_mount_opts_init(&h.o.eng);
 	h.o.flush_ms = 30000;
+	h.o.readahead = 4u << 20;
 	h.o.entry_timeout = 1.0;
 	h.o.attr_timeout = 1.0;
 

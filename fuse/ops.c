@@ -194,6 +194,10 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 	for (;;) {
 		ssize_t n = read(fd, buf, len);
 		const struct fuse_in_header *in = buf;
+		/* the kernel sends nothing else before INIT's answer is in */
+		if (n >= (ssize_t)sizeof(*in) && in->opcode != FUSE_INIT &&
+		    !atomic_exchange(&h->ra_set, 1))
+			hfuse_set_readahead(h);
 		if (n < (ssize_t)sizeof(*in) || in->opcode != FUSE_SYNCFS)
 			return n;
 		int rc = -EIO;

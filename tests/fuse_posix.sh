@@ -201,4 +201,17 @@ expect "remount: same tree and data" "" "$(diff "$work/before" "$work/after")"
 expect "remount: sparse data" ok "$(cmp <(dd if="$M/sparse" bs=1M skip=5120 status=none) "$work/chunk" >/dev/null && echo ok)"
 hf_umount "$M" || fail "second unmount"
 check_image "$img" "checker clean after remount"
+
+# --- read-ahead: the mount's bdi gets -o readahead (default 4M) once INIT
+# is done; the kernel's own 128K with readahead=0; plain fuse mounts too
+ra_of() { local d; d=$(awk -v m="$M" '$5 == m {d = $3} END {print d}' /proc/self/mountinfo)
+  cat "/sys/class/bdi/$d-fuseblk/read_ahead_kb" 2>/dev/null || cat "/sys/class/bdi/$d/read_ahead_kb"; }
+for c in ":4096" "readahead=1M:1024" "readahead=0:128" "noblkdev:4096"; do
+  opt=${c%%:*}
+  hf_mount "$img" "$M" ${opt:+-o "$opt"} || exit 1
+  ls "$M" >/dev/null
+  expect "read-ahead ${opt:-default}" "${c#*:}" "$(ra_of)"
+  hf_umount "$M" || fail "unmount (${opt:-default})"
+done
+expect "readahead= refuses junk" 1 "$("$HF" -f -o readahead=lots "$img" "$M" >/dev/null 2>&1; echo $?)"
 finish
