@@ -506,6 +506,38 @@ int hammer_buffer_get(struct hammer_bufcache *bc, hammer_off_t addr,
 	return 0;
 }
 
+int hammer_bufcache_read_direct(struct hammer_bufcache *bc, hammer_off_t addr,
+				size_t len, void *dst, struct hammer_err *err)
+{
+	if (hammer_zone_of(addr) != HAMMER_ZONE_LARGE_DATA_INDEX ||
+	    (addr & HAMMER_BUFMASK) || len == 0 || (len & HAMMER_BUFMASK) ||
+	    len > HAMMER_XBUFSIZE ||
+	    (addr & HAMMER_BIGBLOCK_MASK64) + len > HAMMER_BIGBLOCK_SIZE)
+		return -EINVAL;
+	hammer_off_t z;
+	struct hammer_volume *vol;
+	uint64_t phys;
+	int rc = hammer_bufcache_zone2(bc, addr, len, &z, err);
+	if (!rc)
+		rc = hammer_volset_xlate(bc->vs, z, len, &vol, &phys, err);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&bc->lock);
+	int cached = find_covering(bc, z) != NULL;
+	for (size_t s = HAMMER_BUFSIZE; s < len && !cached; s += HAMMER_BUFSIZE)
+		cached = hash_find(bc, z + s) != NULL;
+	if (!cached)
+		bc->st.reads++;
+	pthread_mutex_unlock(&bc->lock);
+	if (cached)
+		return -EAGAIN;
+	rc = hammer_bdev_read(vol->bd, phys, dst, len);
+	if (rc)
+		return HAMMER_ERR(err, rc, addr, "%s: read error at %016llx",
+				  vol->bd->name, (unsigned long long)addr);
+	return 0;
+}
+
 void hammer_bufcache_prefetch(struct hammer_bufcache *bc, hammer_off_t addr,
 			      size_t len)
 {

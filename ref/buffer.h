@@ -160,6 +160,18 @@ int hammer_buffer_get(struct hammer_bufcache *bc, hammer_off_t addr,
  */
 void hammer_bufcache_prefetch(struct hammer_bufcache *bc, hammer_off_t addr,
 			      size_t len);
+/*
+ * Read large data at zone-10 [addr, addr + len) (16 KB aligned, whole
+ * 16 KB units, inside one big-block) straight into dst, past the cache, when
+ * no cached buffer overlaps it: a sequential read of a large file would
+ * otherwise copy every block twice and push everything else out.
+ * -EAGAIN when a buffer overlaps (read through hammer_buffer_get instead,
+ * it may hold newer bytes), -EINVAL for a request of another shape, or
+ * the read error.  The caller checks the CRC.  The caller must keep
+ * buffers of that range from appearing meanwhile (the engine's lock).
+ */
+int hammer_bufcache_read_direct(struct hammer_bufcache *bc, hammer_off_t addr,
+				size_t len, void *dst, struct hammer_err *err);
 /* Unpin. */
 void hammer_buffer_put(struct hammer_bufcache *bc, struct hammer_buffer *b);
 /* Pointer to the byte of zone-X address addr (which must lie in b). */

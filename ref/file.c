@@ -86,6 +86,20 @@ int rec_scan(struct hammer_mount *m, uint32_t loc, int64_t obj,
  * Check a record's data CRC (once per granule: the buffer remembers what
  * it verified).  Before a read, and before a record's bytes change.
  */
+static int data_crc_check(struct hammer_mount *m, const void *p,
+			  const struct hammer_btree_leaf_elm *el)
+{
+	if (hammer_crc_check(m->version, p, (size_t)el->data_len,
+			     el->data_crc) == HAMMER_CRC_BAD)
+		return HAMMER_CORRUPT(&m->err, el->data_offset,
+				      "data CRC mismatch: object %lld, "
+				      "record ending at offset %lld, data at %016llx",
+				      (long long)el->base.obj_id,
+				      (long long)el->base.key,
+				      (unsigned long long)el->data_offset);
+	return 0;
+}
+
 static int data_verify(struct hammer_mount *m, struct hammer_buffer *b, void *p,
 		       const struct hammer_btree_leaf_elm *el)
 {
@@ -94,16 +108,27 @@ static int data_verify(struct hammer_mount *m, struct hammer_buffer *b, void *p,
 		       len % HAMMER_BUF_GRANULE == 0;
 	if (granular && hammer_buffer_is_verified(b, p, len))
 		return 0;
-	if (hammer_crc_check(m->version, p, len, el->data_crc) == HAMMER_CRC_BAD)
-		return HAMMER_CORRUPT(&m->err, el->data_offset,
-				      "data CRC mismatch: object %lld, "
-				      "record ending at offset %lld, data at %016llx",
-				      (long long)el->base.obj_id,
-				      (long long)el->base.key,
-				      (unsigned long long)el->data_offset);
-	if (granular)
+	int rc = data_crc_check(m, p, el);
+	if (!rc && granular)
 		hammer_buffer_set_verified(b, p, len);
-	return 0;
+	return rc;
+}
+
+/*
+ * A whole record into dst, past the cache when nothing of it is cached
+ * (-EAGAIN otherwise: the caller goes through the cache).
+ */
+static int rec_read_direct(struct hammer_mount *m,
+			   const struct hammer_btree_leaf_elm *el, void *dst)
+{
+	struct hammer_err e = { 0 };
+	int rc = hammer_bufcache_read_direct(m->bc, el->data_offset,
+					     (size_t)el->data_len, dst, &e);
+	if (rc == -EAGAIN || rc == -EINVAL)
+		return -EAGAIN;
+	if (rc)
+		return eng_err(m, rc, &e);
+	return data_crc_check(m, dst, el);
 }
 
 /* Copy bytes [roff, roff + n) of a record's data, CRC-checked. */
@@ -159,8 +184,16 @@ static int read_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
 		if (lo > r->filled)
 			memset(r->buf + (r->filled - r->off), 0,
 			       (size_t)(lo - r->filled));
-		int rc = rec_read_part(r->m, el, (size_t)(lo - rbeg),
-				       r->buf + (lo - r->off), (size_t)(hi - lo));
+		/*
+		 * A whole record goes straight in, past the cache: sequential
+		 * reads, and the old block a write rebuilds, need it once.
+		 */
+		int rc = -EAGAIN;
+		if (lo == rbeg && hi == rend)
+			rc = rec_read_direct(r->m, el, r->buf + (lo - r->off));
+		if (rc == -EAGAIN)
+			rc = rec_read_part(r->m, el, (size_t)(lo - rbeg),
+					   r->buf + (lo - r->off), (size_t)(hi - lo));
 		if (rc) {
 			r->rc = rc;
 			return 1;

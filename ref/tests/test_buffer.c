@@ -870,6 +870,55 @@ static void bounded_random(void **state)
 	fx_close(&f);
 }
 
+/*
+ * Direct reads: an uncached zone-10 range comes straight from the device
+ * and leaves nothing cached; any cached buffer over any part of it (dirty
+ * or clean, bigger or smaller) sends the caller to the cache; other
+ * shapes are refused.
+ */
+static void direct_reads(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_open(&f, 1 << 20);
+	static uint8_t dst[HAMMER_XBUFSIZE];
+	struct hammer_err err = { 0 };
+	hammer_off_t base = z(10, 32 * KB16);
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, base, HAMMER_XBUFSIZE, dst, &err), 0);
+	for (uint64_t i = 0; i < HAMMER_XBUFSIZE; i++)
+		assert_int_equal(dst[i], pattern(32 * KB16 + i));
+	assert_int_equal(stats(&f).nbuffers, 0);
+	assert_int_equal(stats(&f).reads, 1);
+	/* a dirty 16 KB buffer in the middle: the cache has newer bytes */
+	struct hammer_buffer *b;
+	void *p;
+	assert_int_equal(hammer_buffer_get(f.bc, base + 2 * KB16, KB16, 0, &b, &p, NULL), 0);
+	assert_int_equal(hammer_buffer_modify(f.bc, b, p, 8), 0);
+	memset(p, 0xEE, 8);
+	hammer_buffer_put(f.bc, b);
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, base, HAMMER_XBUFSIZE, dst, &err), -EAGAIN);
+	/* clean but still cached: the same */
+	assert_int_equal(hammer_bufcache_flush_kind(f.bc, HAMMER_BUF_DATA, NULL), 0);
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, base, HAMMER_XBUFSIZE, dst, &err), -EAGAIN);
+	/* an X-buffer starting before the range, covering its start */
+	assert_int_equal(hammer_buffer_get(f.bc, z(10, 28 * KB16), HAMMER_XBUFSIZE, 0, &b, &p, NULL), 0);
+	hammer_buffer_put(f.bc, b);
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, z(10, 30 * KB16), 2 * KB16, dst, &err), -EAGAIN);
+	/* untouched neighbours still go direct */
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, z(10, 40 * KB16), 2 * KB16, dst, &err), 0);
+	assert_int_equal(dst[0], pattern(40 * KB16));
+	/* other shapes */
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, z(10, 40 * KB16 + 512), KB16, dst, &err), -EINVAL);
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, z(10, 40 * KB16), 1000, dst, &err), -EINVAL);
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, z(8, 40 * KB16), KB16, dst, &err), -EINVAL);
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, z(10, HAMMER_BIGBLOCK_SIZE - KB16), 2 * KB16, dst, &err), -EINVAL);
+	/* a device error comes back with the address */
+	f.log->fail_read_at = BUF_BEG + 48 * KB16;
+	assert_int_equal(hammer_bufcache_read_direct(f.bc, z(10, 48 * KB16), KB16, dst, &err), -EIO);
+	assert_non_null(strstr(err.msg, "read error"));
+	fx_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -886,6 +935,7 @@ int main(void)
 		cmocka_unit_test(read_error_leaves_nothing),
 		cmocka_unit_test(modify_hook),
 		cmocka_unit_test(xbuffers),
+		cmocka_unit_test(direct_reads),
 		cmocka_unit_test(new_buffers_skip_the_read),
 		cmocka_unit_test(recycled_buffers_are_reset),
 		cmocka_unit_test(invalidate_range),

@@ -1746,6 +1746,63 @@ static void t_readahead(void **state)
 	free(back);
 }
 
+
+/*
+ * A data block corrupted on disk is caught whichever way it is read:
+ * whole (straight into the caller's buffer, past the cache), in part
+ * (through the cache), and as the old block a write rebuilds.
+ */
+static void t_direct_crc(void **state)
+{
+	(void)state;
+	make_image(1ULL << 30);
+	size_t n = 2 << 20;
+	uint8_t *data = malloc(n), *back = malloc(n);
+	assert_non_null(data);
+	assert_non_null(back);
+	fill(data, n, 31);
+	static const char mark[] = "direct-read CRC test block";
+	for (size_t o = 0; o + sizeof(mark) <= 65536; o += sizeof(mark))
+		memcpy(data + (1 << 20) + o, mark, sizeof(mark));
+	struct hammer_mount *m = do_mount(0, 0);
+	struct hammer_attr a;
+	assert_int_equal(hammer_mknod(m, 1, L("f"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	hammer_ino_t f = a.ino;
+	assert_int_equal(hammer_write(m, f, 0, data, n), (ssize_t)n);
+	assert_int_equal(hammer_unmount(m), 0);
+
+	/* flip one byte of the marked block on the device */
+	int fd = open(img, O_RDWR);
+	assert_true(fd >= 0);
+	static uint8_t chunk[1 << 16];
+	off_t at = -1;
+	for (off_t o = 0; at < 0 && pread(fd, chunk, sizeof(chunk), o) == sizeof(chunk);
+	     o += sizeof(chunk))
+		for (size_t i = 0; i + sizeof(mark) <= sizeof(chunk); i += 512)
+			if (memcmp(chunk + i, mark, sizeof(mark)) == 0) {
+				at = o + (off_t)i;
+				break;
+			}
+	assert_true(at >= 0);
+	uint8_t x;
+	assert_int_equal(pread(fd, &x, 1, at + 5000), 1);
+	x ^= 0x40;
+	assert_int_equal(pwrite(fd, &x, 1, at + 5000), 1);
+	close(fd);
+
+	m = do_mount(0, 0);
+	assert_int_equal(hammer_read(m, f, 1 << 20, back, 1 << 17), -EUCLEAN);
+	assert_non_null(strstr(hammer_mount_error(m)->msg, "data CRC mismatch"));
+	assert_int_equal(hammer_read(m, f, (1 << 20) + 4096, back, 4096), -EUCLEAN);
+	assert_int_equal(hammer_read(m, f, 0, back, 1 << 20), 1 << 20);
+	assert_memory_equal(back, data, 1 << 20);
+	assert_int_equal(hammer_write(m, f, (1 << 20) + 100, "x", 1), -EUCLEAN);
+	assert_int_equal(hammer_unmount(m), 0);
+	unlink(img);
+	free(data);
+	free(back);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -1756,6 +1813,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_pfs_get),
 		cmocka_unit_test(t_data_writeback),
 		cmocka_unit_test(t_readahead),
+		cmocka_unit_test(t_direct_crc),
 		cmocka_unit_test(t_files),
 		cmocka_unit_test(t_model),
 		cmocka_unit_test(t_bigdir),
