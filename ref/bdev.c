@@ -199,12 +199,12 @@ static void *pf_main(void *arg)
 		while (r.len && scratch) {
 			size_t n = r.len < PF_CHUNK ? r.len : PF_CHUNK;
 			ssize_t got = pread(c->pf_fd, scratch, n, (off_t)r.off);
-			if (got <= 0 && errno != EINTR)
-				break;	/* a hint: the engine's own read will tell */
-			if (got > 0) {
-				r.off += (uint64_t)got;
-				r.len -= (size_t)got;
-			}
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)	/* end of file (it shrank) or an error: */
+				break;	/* a hint; the engine's own read will tell */
+			r.off += (uint64_t)got;
+			r.len -= (size_t)got;
 		}
 		pthread_mutex_lock(&c->pf_lock);
 	}

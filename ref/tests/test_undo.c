@@ -609,6 +609,18 @@ static void t_enospc(void **state)
 	}
 }
 
+/* The FIFO holds a PAD from p up to up, then an UNDO record (returned). */
+static struct wrec pad_then_undo(struct hammer_volset *vs, hammer_off_t p,
+				 hammer_off_t up)
+{
+	struct wrec w;
+	CHECK(walk_one(vs, p, &w) == 0);
+	CHECK(w.r.head.hdr_type == HAMMER_HEAD_TYPE_PAD && p + w.r.head.hdr_size == up);
+	CHECK(walk_one(vs, up, &w) == 0);
+	CHECK(w.r.head.hdr_type == HAMMER_HEAD_TYPE_UNDO);
+	return w;
+}
+
 /* Sectors announced: only those records went into; seal pads to a sector. */
 static void t_sectors_seal(void **state)
 {
@@ -649,11 +661,7 @@ static void t_sectors_seal(void **state)
 	hammer_buffer_put(f.bc, b);
 	/* the layout oracle: the seal PAD is one the next record did not fill */
 	flush_undo(&f);
-	struct wrec w;
-	CHECK(walk_one(f.vs, p1, &w) == 0);
-	CHECK(w.r.head.hdr_type == HAMMER_HEAD_TYPE_PAD && p1 + w.r.head.hdr_size == p2);
-	CHECK(walk_one(f.vs, p2, &w) == 0);
-	CHECK(w.r.head.hdr_type == HAMMER_HEAD_TYPE_UNDO);
+	pad_then_undo(f.vs, p1, p2);
 	CHECK(show_undo_errors(f.vs) == 0);
 	model_free(&m);
 	fx_close(&f);
@@ -701,11 +709,7 @@ static void t_reopen(void **state)
 		CHECK(hammer_undo_append_point(f.u) == up);
 		CHECK_RC(hammer_undo_log(f.u, free_z2(&f, 0, 300000), data, 10, &e), e);
 		flush_undo(&f);
-		struct wrec w;
-		CHECK(walk_one(f.vs, p, &w) == 0);
-		CHECK(w.r.head.hdr_type == HAMMER_HEAD_TYPE_PAD && p + w.r.head.hdr_size == up);
-		CHECK(walk_one(f.vs, up, &w) == 0);
-		CHECK(w.r.head.hdr_type == HAMMER_HEAD_TYPE_UNDO);
+		struct wrec w = pad_then_undo(f.vs, p, up);
 		if (v >= 4)
 			CHECK(w.r.head.hdr_seq == seq);
 		hammer_undo_close(f.u);
