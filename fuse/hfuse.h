@@ -7,9 +7,13 @@
  * FUSE request onto one or a few engine calls.  ctl.c serves the `hammer`
  * command over a per-mount UNIX socket (ctl_proto.h).
  *
- * Node ids are engine handles: the object id for live objects, bit 63 set
- * for objects seen as of a TID.  FUSE's root node id 1 is the engine's root
- * handle 1, so no table is needed and forget has nothing to do.
+ * Node ids are engine handles: the object id for live objects of PFS #0,
+ * bit 63 set for objects seen as of a TID and for objects of PFS n > 0.
+ * FUSE's root node id 1 is the engine's root handle 1, except on a PFS
+ * mount (-o pfs=N, or a pfs-mount session), where it is the PFS root's
+ * handle (hfuse.root; ops.c translates both ways).  No table is needed and
+ * forget has nothing to do.  The inode number reported is attr.obj_id
+ * (hammer_report_ino: the PFS id in bits 48..63 for PFS n > 0).
  */
 #ifndef HAMMER_FUSE_H
 #define HAMMER_FUSE_H
@@ -34,13 +38,23 @@ struct hfuse_opts {
 	double entry_timeout;		/* live objects */
 	double attr_timeout;
 	int blkdev;			/* -1 auto (default), 0 noblkdev, 1 blkdev */
+	long pfs;			/* -o pfs=N; -1 = none (the whole file system) */
 	uint64_t readahead;		/* the mount's read-ahead, bytes; 0 = kernel's */
 };
 
 #define HFUSE_MAX_WAITERS	16	/* unmount-wait clients at once */
 
+struct hfuse_sub;
+
 struct hfuse {
 	struct hammer_mount *m;
+	hammer_ino_t root;		/* handle behind node id 1 (HAMMER_ROOT_INO) */
+	uint32_t pfs_id;		/* the PFS mounted (0: the whole file system) */
+	int pfs_held;			/* hammer_pfs_hold(+1) done: release at unmount */
+	struct hfuse *parent;		/* a pfs-mount session: the daemon's main one */
+	/* pfs-mount sessions of this daemon (main.c; under sub_lock) */
+	pthread_mutex_t sub_lock;
+	struct hfuse_sub *subs;
 	struct fuse_session *se;
 	struct hfuse_opts o;
 	const char *devs;		/* as given: dev[:dev...] */
@@ -91,6 +105,15 @@ void hfuse_set_daemonized(void);
  * session ends; later calls return at once.
  */
 void hfuse_shutdown(struct hfuse *h);
+
+/*
+ * pfs-mount (control verb, see docs/DESIGN.md "PFS mounts"): serve PFS
+ * pfs_id at mountpoint dir from this daemon in a second FUSE session with
+ * its own thread, root, hold and control socket.  opts: "ro" or NULL.
+ * 0, or -errno with a message in why.
+ */
+int hfuse_pfs_mount(struct hfuse *h, uint32_t pfs_id, const char *dir,
+		    const char *opts, char *why, size_t wsize);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops hfuse_ops;

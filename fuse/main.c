@@ -25,8 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,7 +84,10 @@ static void usage(FILE *f)
 "  -o blkdev       mount as fuseblk (root, volume 0 a block device; the\n"
 "                  default there): umount waits for the final flush\n"
 "  -o noblkdev     a plain fuse mount even on a block device\n"
-"  -o pfs=N        reserved: PFS mounts are not supported yet\n");
+"  -o pfs=N        mount PFS N (0..65535) alone: its root is the mount's\n"
+"                  root, and it stays busy (pfs-destroy/upgrade/downgrade\n"
+"                  answer EBUSY) until unmount; a slave is read-only, as of\n"
+"                  its last mirroring (see fuse/README.md, PFS mounts)\n");
 }
 
 /* "64M", "1G", "65536": binary suffixes, optional trailing B or iB. */
@@ -206,10 +211,11 @@ static int parse_one(struct hfuse_opts *o, const char *opt, struct fuse_args *fo
 		o->flush_ms = (unsigned)v * 1000u;
 		return 0;
 	}
-	if (KEY("pfs")) {
-		fprintf(stderr, "hammer-fuse: PFS mounts are not supported yet (-o %s)\n",
-			opt);
-		return -1;
+	if (val && KEY("pfs")) {
+		if (parse_int(val, 0, HAMMER_PFS_MAX_ID, &v))
+			goto bad;
+		o->pfs = v;
+		return 0;
 	}
 	if (!val && in_list(fuse_passthrough, opt, 0)) {
 		if (strcmp(opt, "allow_other") == 0)
@@ -508,14 +514,302 @@ static void syncer_stop(struct hfuse *h)
 	h->syncer_running = 0;
 }
 
+/* ---------------------------------------------------------- PFS mounts */
+
+/*
+ * Make node id 1 of h the root of PFS pfs_id and hold the PFS (released in
+ * hfuse_shutdown).  *ro: the PFS can only be seen read-only (a slave, as of
+ * its sync_end_tid).  PFS 0 is the whole file system: nothing to hold.
+ */
+static int pfs_attach(struct hfuse *h, uint32_t pfs_id, int *ro, char *why,
+		      size_t wsize)
+{
+	h->root = HAMMER_ROOT_INO;
+	h->pfs_id = 0;
+	*ro = 0;
+	if (pfs_id == 0)
+		return 0;
+	struct hammer_pseudofs_data pd;
+	struct hammer_err err = { 0 };
+	int rc = hammer_pfs_status(h->m, pfs_id, &pd, &err);
+	if (rc) {
+		if (rc == -ENOENT)
+			snprintf(why, wsize, "PFS #%u does not exist", pfs_id);
+		else
+			snprintf(why, wsize, "PFS #%u: %s", pfs_id, err.code &&
+				 err.msg[0] ? err.msg : strerror(-rc));
+		return rc;
+	}
+	int slave = (pd.mirror_flags & HAMMER_PFSD_SLAVE) != 0;
+	struct hammer_attr a;
+	rc = hammer_pfs_root(h->m, pfs_id, &a);
+	if (rc) {
+		if (rc == -ENOENT && slave)
+			snprintf(why, wsize, "PFS #%u is a slave with no root directory "
+				 "yet (nothing was mirrored into it): nothing to mount",
+				 pfs_id);
+		else
+			snprintf(why, wsize, "root of PFS #%u: %s", pfs_id,
+				 strerror(hfuse_errno(h, rc)));
+		return rc;
+	}
+	rc = hammer_pfs_hold(h->m, pfs_id, +1);
+	if (rc) {
+		snprintf(why, wsize, "cannot hold PFS #%u: %s", pfs_id,
+			 strerror(hfuse_errno(h, rc)));
+		return rc;
+	}
+	h->root = a.ino;
+	h->pfs_id = pfs_id;
+	h->pfs_held = 1;
+	*ro = slave || a.asof != 0;
+	return 0;
+}
+
+static void pfs_release(struct hfuse *h)
+{
+	if (!h->pfs_held || !h->m)
+		return;
+	int rc = hammer_pfs_hold(h->m, h->pfs_id, -1);
+	if (rc)
+		hfuse_log(h, "release of PFS #%u: %s", h->pfs_id, strerror(-rc));
+	h->pfs_held = 0;
+}
+
+/*
+ * A pfs-mount session: a second FUSE mount served by this daemon over the
+ * same engine mount (only one process may hold the volumes for writing).
+ * Its thread runs the session loop; a umount of its directory ends the
+ * loop, and the thread then shuts the session down (hfuse_shutdown: the
+ * PFS hold goes, a flush, unmount-wait clients are told).
+ */
+struct hfuse_sub {
+	struct hfuse h;
+	pthread_t thread;
+	atomic_int done;	/* the thread has shut the session down */
+	struct hfuse_sub *next;
+};
+
+static void *sub_main(void *arg)
+{
+	struct hfuse_sub *s = arg;
+	struct hfuse *h = &s->h;
+	int rc;
+	if (h->o.single_thread) {
+		rc = fuse_session_loop(h->se);
+	} else {
+		struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+		rc = cfg ? fuse_session_loop_mt(h->se, cfg) : -ENOMEM;
+		if (cfg)
+			fuse_loop_cfg_destroy(cfg);
+	}
+	if (rc && rc != SIGTERM && rc != SIGINT && rc != SIGHUP)
+		hfuse_log(h, "session loop of %s ended: %s", h->mountpoint,
+			  strerror(rc < 0 ? -rc : rc));
+	fuse_session_unmount(h->se);	/* nothing left to do after a umount */
+	fuse_session_destroy(h->se);	/* op_destroy: hfuse_shutdown */
+	hfuse_shutdown(h);
+	atomic_store(&s->done, 1);
+	return NULL;
+}
+
+/* ask the kernel to end a session whose mount is gone or busy */
+static void sub_abort(struct hfuse_sub *s)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
+		 minor(s->h.dev));
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, "1", 1);
+		close(fd);
+	}
+}
+
+static int sub_wait(struct hfuse_sub *s, int ms)
+{
+	for (int i = 0; i < ms && !atomic_load(&s->done); i++) {
+		struct timespec ts = { .tv_nsec = 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return atomic_load(&s->done);
+}
+
+/* Reap finished sessions; with all, end the others first (daemon exit). */
+static void subs_stop(struct hfuse *h, int all)
+{
+	pthread_mutex_lock(&h->sub_lock);
+	struct hfuse_sub **pp = &h->subs;
+	while (*pp) {
+		struct hfuse_sub *s = *pp;
+		if (!all && !atomic_load(&s->done)) {
+			pp = &s->next;
+			continue;
+		}
+		if (!atomic_load(&s->done)) {
+			/* as `umount -l DIR`; a busy or unreachable mount: abort */
+			if (umount2(s->h.mountpoint, MNT_DETACH) != 0 && geteuid() != 0) {
+				pid_t pid = fork();
+				if (pid == 0) {
+					execlp("fusermount3", "fusermount3", "-u", "-z", "-q",
+					       s->h.mountpoint, (char *)NULL);
+					_exit(127);
+				}
+				if (pid > 0)
+					waitpid(pid, NULL, 0);
+			}
+			if (!sub_wait(s, 2000)) {
+				sub_abort(s);
+				sub_wait(s, 5000);
+			}
+			if (!atomic_load(&s->done))
+				hfuse_log(h, "PFS mount %s does not end; exiting anyway",
+					  s->h.mountpoint);
+		}
+		*pp = s->next;
+		if (atomic_load(&s->done)) {
+			pthread_join(s->thread, NULL);
+			free(s->h.mountpoint);
+			free(s);
+		}
+	}
+	pthread_mutex_unlock(&h->sub_lock);
+}
+
+int hfuse_pfs_mount(struct hfuse *h, uint32_t pfs_id, const char *dir,
+		    const char *opts, char *why, size_t wsize)
+{
+	while (h->parent)
+		h = h->parent;
+	if (atomic_load(&h->closing) || h->down) {
+		snprintf(why, wsize, "the file system is being unmounted");
+		return -ESHUTDOWN;
+	}
+	subs_stop(h, 0);	/* forget the sessions already unmounted */
+	int want_ro = opts && strcmp(opts, "ro") == 0;
+	struct hfuse_sub *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(why, wsize, "out of memory");
+		return -ENOMEM;
+	}
+	struct hfuse *sh = &s->h;
+	sh->m = h->m;
+	sh->o = h->o;
+	sh->devs = h->devs;
+	sh->devs_abs = h->devs_abs;
+	sh->owner = h->owner;
+	sh->ctl_fd = -1;
+	sh->parent = h;
+	pthread_mutex_init(&sh->down_lock, NULL);
+	pthread_mutex_init(&sh->wait_lock, NULL);
+	pthread_mutex_init(&sh->syncer_lock, NULL);
+	pthread_mutex_init(&sh->sub_lock, NULL);
+	struct stat st;
+	sh->mountpoint = realpath(dir, NULL);
+	int e = !sh->mountpoint || stat(sh->mountpoint, &st) != 0 ? errno :
+		!S_ISDIR(st.st_mode) ? ENOTDIR : 0;
+	if (e) {
+		snprintf(why, wsize, "mount point %s: %s", dir, strerror(e));
+		free(sh->mountpoint);
+		free(s);
+		return -e;
+	}
+	int ro = 0;
+	int rc = pfs_attach(sh, pfs_id, &ro, why, wsize);
+	if (rc) {
+		free(sh->mountpoint);
+		free(s);
+		return rc;
+	}
+	sh->o.eng.readonly = h->o.eng.readonly || ro || want_ro;
+	/* the same FUSE options as the main mount: allow_other, ro, fsname */
+	struct fuse_args fa = FUSE_ARGS_INIT(0, NULL);
+	char *fsn = malloc(strlen(h->devs) + 24);
+	rc = -ENOMEM;
+	if (fsn && fuse_opt_add_arg(&fa, "hammer-fuse") == 0 &&
+	    fuse_opt_add_arg(&fa, "-o") == 0 &&
+	    fuse_opt_add_arg(&fa, "subtype=hammer,default_permissions") == 0) {
+		if (sh->o.allow_other)
+			fuse_opt_add_opt(&fa.argv[2], "allow_other");
+		if (sh->o.eng.readonly)
+			fuse_opt_add_opt(&fa.argv[2], "ro");
+		sprintf(fsn, "fsname=%s", h->devs);
+		fuse_opt_add_opt_escaped(&fa.argv[2], fsn);
+		sh->se = fuse_session_new(&fa, &hfuse_ops, sizeof(hfuse_ops), sh);
+		rc = -EIO;
+		if (sh->se && fuse_session_mount(sh->se, sh->mountpoint) == 0)
+			rc = 0;
+		else if (sh->se) {
+			fuse_session_destroy(sh->se);
+			sh->se = NULL;
+		}
+		if (rc)
+			snprintf(why, wsize, "cannot mount FUSE on %s", sh->mountpoint);
+	} else {
+		snprintf(why, wsize, "out of memory");
+	}
+	free(fsn);
+	fuse_opt_free_args(&fa);
+	if (rc) {
+		pfs_release(sh);
+		free(sh->mountpoint);
+		free(s);
+		return rc;
+	}
+	if (fuse_session_custom_io(sh->se, &hfuse_io, fuse_session_fd(sh->se)))
+		hfuse_log(h, "warning: sync(1) will not reach %s (no custom I/O)",
+			  sh->mountpoint);
+	/* its own control socket, found from its own st_dev */
+	int crc = find_dev(sh->mountpoint, &sh->dev);
+	if (!crc)
+		crc = hfuse_ctl_start(sh);
+	if (!crc)
+		crc = hfuse_ctl_run(sh);
+	if (crc)
+		hfuse_log(h, "warning: no control socket for %s (%s)", sh->mountpoint,
+			  strerror(-crc));
+	sigset_t old;
+	block_signals(&old);
+	if (pthread_create(&s->thread, NULL, sub_main, s) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		fuse_session_unmount(sh->se);
+		fuse_session_destroy(sh->se);
+		hfuse_shutdown(sh);
+		free(sh->mountpoint);
+		free(s);
+		snprintf(why, wsize, "cannot start a thread");
+		return -EAGAIN;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_lock(&h->sub_lock);
+	s->next = h->subs;
+	h->subs = s;
+	pthread_mutex_unlock(&h->sub_lock);
+	return 0;
+}
+
 void hfuse_shutdown(struct hfuse *h)
 {
 	pthread_mutex_lock(&h->down_lock);
-	if (!h->down) {
+	if (!h->down && h->parent) {
+		/* a pfs-mount session: the engine stays, the daemon's */
 		h->down = 1;
 		hfuse_drain(h);
 		hfuse_ctl_stop(h);
+		pfs_release(h);
+		int rc = h->o.eng.readonly ? 0 : hammer_sync(h->m);
+		if (rc)
+			hfuse_log(h, "flush at the unmount of %s: %s", h->mountpoint,
+				  strerror(hfuse_errno(h, rc)));
+		h->unmount_rc = rc;
+		hfuse_ctl_notify(h, rc);
+	} else if (!h->down) {
+		h->down = 1;
+		subs_stop(h, 1);	/* pfs-mount sessions first: they use h->m */
+		hfuse_drain(h);
+		hfuse_ctl_stop(h);
 		syncer_stop(h);
+		pfs_release(h);
 		int rc = hammer_unmount(h->m);	/* flushes, drops the volume locks */
 		h->m = NULL;
 		if (rc)
@@ -544,6 +838,9 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&h.down_lock, NULL);
 	pthread_mutex_init(&h.wait_lock, NULL);
 	pthread_mutex_init(&h.syncer_lock, NULL);
+	pthread_mutex_init(&h.sub_lock, NULL);
+	h.root = HAMMER_ROOT_INO;
+	h.o.pfs = -1;
 	hammer_mount_opts_init(&h.o.eng);
 	h.o.flush_ms = 30000;
 	h.o.readahead = 4u << 20;
@@ -616,8 +913,6 @@ int main(int argc, char **argv)
 		h.o.allow_other = 1;	/* a system file system: every user sees it */
 	if (h.o.allow_other)
 		fuse_opt_add_opt(&fo.argv[2], "allow_other");
-	if (h.o.eng.readonly)
-		fuse_opt_add_opt(&fo.argv[2], "ro");
 	if (!have_fsname) {
 		char *fsn = malloc(strlen(h.devs) + 8);
 		if (!fsn)
@@ -643,6 +938,21 @@ int main(int argc, char **argv)
 		fuse_opt_free_args(&fo);
 		return 1;
 	}
+
+	/* -o pfs=N: node id 1 is that PFS's root; a slave is seen read-only */
+	int pfs_ro = 0;
+	if (h.o.pfs > 0) {
+		char why[256] = "";
+		rc = pfs_attach(&h, (uint32_t)h.o.pfs, &pfs_ro, why, sizeof(why));
+		if (rc) {
+			fprintf(stderr, "hammer-fuse: cannot mount %s: %s\n", h.devs, why);
+			fuse_opt_free_args(&fo);
+			hammer_unmount(h.m);
+			return 1;
+		}
+	}
+	if (h.o.eng.readonly || pfs_ro)
+		fuse_opt_add_opt(&fo.argv[2], "ro");
 
 	/*
 	 * fuseblk (see the top of this file) needs root -- mount(2) itself,
@@ -761,6 +1071,8 @@ int main(int argc, char **argv)
 	status = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP ? 0 : 1;
 	if (status)
 		hfuse_log(&h, "session loop ended: %s", strerror(rc < 0 ? -rc : rc));
+	/* pfs-mount sessions first: while ours is mounted, their paths resolve */
+	subs_stop(&h, 1);
 out_unmount:
 	fuse_session_unmount(h.se);
 	fuse_remove_signal_handlers(h.se);

@@ -56,9 +56,29 @@ static void reply_err(fuse_req_t req, int rc)
 	fuse_reply_err(req, rc ? hfuse_errno(H(req), rc) : 0);
 }
 
+/*
+ * History (read-only, never cached).  Live objects of PFS n > 0 have table
+ * handles (bit 63 set) too, but attr.asof == 0: they are live and cached.
+ */
 static int is_asof(const struct hammer_attr *a)
 {
-	return a->asof != 0 || (a->ino & HAMMER_INO_ASOF_BIT);
+	return a->asof != 0;
+}
+
+/*
+ * Node ids and handles.  They are the same except on a PFS mount (-o pfs=N
+ * or pfs-mount), where FUSE's root node id 1 is the PFS root's handle; the
+ * handle 1 (PFS #0's root, reachable there only through "@@-1:00000") then
+ * has no node id and its lookup answers ENOENT (see fill_entry).
+ */
+static hammer_ino_t X(struct hfuse *h, fuse_ino_t n)
+{
+	return n == FUSE_ROOT_ID ? h->root : (hammer_ino_t)n;
+}
+
+static fuse_ino_t N(struct hfuse *h, hammer_ino_t i)
+{
+	return i == h->root ? FUSE_ROOT_ID : (fuse_ino_t)i;
 }
 
 static void us_to_ts(uint64_t us, struct timespec *ts)
@@ -104,7 +124,7 @@ static void fill_entry(struct hfuse *h, const struct hammer_attr *a,
 		       struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->ino = a->ino;
+	e->ino = N(h, a->ino);
 	to_stat(a, &e->attr);
 	if (!is_asof(a)) {
 		e->attr_timeout = h->o.attr_timeout;
@@ -234,6 +254,8 @@ static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct hammer_attr a;
 	size_t len = strlen(name);
 	int rc = hammer_lookup(h->m, parent, name, len, &a);
+	if (rc == 0 && a.ino == HAMMER_ROOT_INO && h->root != HAMMER_ROOT_INO)
+		rc = -ENOENT;	/* PFS #0's root has no node id on a PFS mount */
 	if (rc == -ENOENT && !(parent & HAMMER_INO_ASOF_BIT) &&
 	    !memmem(name, len, "@@", 2)) {
 		/* negative entry: creations go through this kernel, which drops it */
@@ -478,9 +500,14 @@ static void do_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct hfuse *h = H(req);
+	struct hammer_attr a;
+	/* table handles: history (read-only) or a live object of PFS n > 0 */
 	if ((ino & HAMMER_INO_ASOF_BIT) && (fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, EROFS);	/* history is read-only */
-		return;
+		int arc = hammer_getattr(h->m, ino, &a);
+		if (arc || a.asof) {
+			reply_err(req, arc ? arc : -EROFS);	/* history is read-only */
+			return;
+		}
 	}
 	int rc = hammer_open(h->m, ino);
 	if (rc) {
@@ -705,9 +732,12 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 		memset(&ep, 0, sizeof(ep));
 		ep.attr.st_ino = e->ino;
 		ep.attr.st_mode = (mode_t)e->dtype << 12;
-		/* as-of handles are not inode numbers: report the object id */
+		/* table handles (history, PFS n > 0) are not inode numbers:
+		 * report attr.obj_id (hammer_report_ino) */
 		int need_attr = plus || (e->ino & HAMMER_INO_ASOF_BIT);
 		int arc = need_attr ? hammer_getattr(h->m, e->ino, &a) : -1;
+		if (arc == 0 && a.ino == HAMMER_ROOT_INO && h->root != HAMMER_ROOT_INO)
+			arc = -ENOENT;	/* ".." of a PFS mount's root: no node id */
 		if (arc == 0) {
 			fill_entry(h, &a, &ep);
 		} else if (need_attr && arc != -ENOENT) {
@@ -802,7 +832,10 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 /* ---------------------------------------------------------- guards */
 
-/* op_X: do_X between op_enter and op_leave; `dead` answers after unmount */
+/*
+ * op_X: do_X between op_enter and op_leave; `dead` answers after unmount.
+ * Node ids become engine handles here (X), so every do_X sees handles.
+ */
 
 #define GUARD(name, dead, params, ...)					\
 	static void op_##name params					\
@@ -816,38 +849,38 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		op_leave(h_);						\
 	}
 typedef struct fuse_file_info ffi_t;
-GUARD(lookup, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, p, n)
-GUARD(getattr, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
+GUARD(lookup, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, X(h_, p), n)
+GUARD(getattr, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, X(h_, i), fi)
 GUARD(setattr, EIO, (fuse_req_t req, fuse_ino_t i, struct stat *st, int set, ffi_t *fi),
-      req, i, st, set, fi)
-GUARD(readlink, EIO, (fuse_req_t req, fuse_ino_t i), req, i)
+      req, X(h_, i), st, set, fi)
+GUARD(readlink, EIO, (fuse_req_t req, fuse_ino_t i), req, X(h_, i))
 GUARD(mknod, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d),
-      req, p, n, m, d)
-GUARD(mkdir, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m), req, p, n, m)
+      req, X(h_, p), n, m, d)
+GUARD(mkdir, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m), req, X(h_, p), n, m)
 GUARD(symlink, EIO, (fuse_req_t req, const char *l, fuse_ino_t p, const char *n),
-      req, l, p, n)
-GUARD(unlink, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, p, n)
-GUARD(rmdir, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, p, n)
+      req, l, X(h_, p), n)
+GUARD(unlink, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, X(h_, p), n)
+GUARD(rmdir, EIO, (fuse_req_t req, fuse_ino_t p, const char *n), req, X(h_, p), n)
 GUARD(rename, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
-		    const char *nn, unsigned f), req, p, n, np, nn, f)
+		    const char *nn, unsigned f), req, X(h_, p), n, X(h_, np), nn, f)
 GUARD(link, EIO, (fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn),
-      req, i, np, nn)
-GUARD(open, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
+      req, X(h_, i), X(h_, np), nn)
+GUARD(open, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, X(h_, i), fi)
 GUARD(create, EIO, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, ffi_t *fi),
-      req, p, n, m, fi)
+      req, X(h_, p), n, m, fi)
 GUARD(read, EIO, (fuse_req_t req, fuse_ino_t i, size_t sz, off_t o, ffi_t *fi),
-      req, i, sz, o, fi)
+      req, X(h_, i), sz, o, fi)
 GUARD(write, EIO, (fuse_req_t req, fuse_ino_t i, const char *b, size_t sz, off_t o,
-		   ffi_t *fi), req, i, b, sz, o, fi)
-GUARD(release, 0, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
-GUARD(fsync, EIO, (fuse_req_t req, fuse_ino_t i, int ds, ffi_t *fi), req, i, ds, fi)
-GUARD(opendir, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
-GUARD(releasedir, 0, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, i, fi)
+		   ffi_t *fi), req, X(h_, i), b, sz, o, fi)
+GUARD(release, 0, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, X(h_, i), fi)
+GUARD(fsync, EIO, (fuse_req_t req, fuse_ino_t i, int ds, ffi_t *fi), req, X(h_, i), ds, fi)
+GUARD(opendir, EIO, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, X(h_, i), fi)
+GUARD(releasedir, 0, (fuse_req_t req, fuse_ino_t i, ffi_t *fi), req, X(h_, i), fi)
 GUARD(readdir, EIO, (fuse_req_t req, fuse_ino_t i, size_t sz, off_t o, ffi_t *fi),
-      req, i, sz, o, fi)
+      req, X(h_, i), sz, o, fi)
 GUARD(readdirplus, EIO, (fuse_req_t req, fuse_ino_t i, size_t sz, off_t o, ffi_t *fi),
-      req, i, sz, o, fi)
-GUARD(statfs, EIO, (fuse_req_t req, fuse_ino_t i), req, i)
+      req, X(h_, i), sz, o, fi)
+GUARD(statfs, EIO, (fuse_req_t req, fuse_ino_t i), req, X(h_, i))
 
 void hfuse_drain(struct hfuse *h)
 {
