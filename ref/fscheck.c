@@ -57,6 +57,10 @@ static const char *const code_names[HAMMER_FSCK_CODE_MAX] = {
 	[HAMMER_FSCK_SCAN_INCOMPLETE] = "SCAN_INCOMPLETE",
 	[HAMMER_FSCK_CHECKMAP_SKIPPED] = "CHECKMAP_SKIPPED",
 	[HAMMER_FSCK_CHECKMAP_FAILED] = "CHECKMAP_FAILED",
+	[HAMMER_FSCK_PFS_RECORD] = "PFS_RECORD",
+	[HAMMER_FSCK_PFS_NO_RECORD] = "PFS_NO_RECORD",
+	[HAMMER_FSCK_PFS_ROOT] = "PFS_ROOT",
+	[HAMMER_FSCK_PFS_LINK] = "PFS_LINK",
 };
 
 static const char *const cm_names[] = {
@@ -123,6 +127,7 @@ struct obj {
 	hammer_off_t data_off;	/* inode payload address, for messages */
 	uint32_t entries;	/* live entries naming it (saturates) */
 	uint16_t pfs;
+	uint16_t link_pfs;	/* PFS 0 symlink "@@PFSnnnnn": nnnnn (1..65535), else 0 */
 	uint8_t obj_type;
 	uint8_t cap_flags;
 	uint8_t flags;
@@ -196,6 +201,21 @@ static struct obj *obj_get(struct objtab *t, uint16_t pfs, int64_t obj, int *isn
 	t->v[j].flags = OBJ_USED;
 	return &t->v[j];
 }
+
+/* ------------------------------------------------------ PFS table */
+
+#define PFS_IDS 65536u
+
+/* What the live PFS record of one id says (as the kernel would load it). */
+enum { PFS_NONE = 0, PFS_MASTER, PFS_SLAVE, PFS_DELETED, PFS_UNKNOWN };
+
+struct pfsinfo {
+	uint32_t nrec;		/* records in the PFS's localizations (saturates) */
+	uint32_t first;		/* index of its first record's key in fsck.pfs_first */
+	uint8_t state;		/* PFS_* from its live record; UNKNOWN: unreadable */
+	uint8_t nlive;		/* a live PFS record was seen */
+	uint8_t doubt;		/* a misplaced or mis-keyed record may have been it */
+};
 
 /* --------------------------------------- names of one directory */
 
@@ -328,6 +348,9 @@ struct fsck {
 	struct hammer_u64map seen;
 	struct frame *frames;
 	struct stream st;
+	struct pfsinfo *pfs;	/* PFS_IDS entries */
+	struct hammer_base_elm *pfs_first;	/* first record of each PFS seen */
+	size_t npfs_first, pfs_first_cap;
 	uint8_t dbuf[HAMMER_DIRENTRY_HDRSIZE + HAMMER_MAX_NAMELEN + 1];
 };
 
@@ -643,6 +666,7 @@ static int check_placement(struct fsck *f, const struct hammer_btree_leaf_elm *l
 		break;
 	case HAMMER_RECTYPE_DIRENTRY:
 	case HAMMER_RECTYPE_EXT:
+	case HAMMER_RECTYPE_PFS:	/* placement: check_pfs_record (PFS_RECORD) */
 		want = 0;
 		break;
 	default:
@@ -661,6 +685,161 @@ static int check_placement(struct fsck *f, const struct hammer_btree_leaf_elm *l
 static int objtype_valid(uint8_t t)
 {
 	return t >= HAMMER_OBJTYPE_DIRECTORY && t <= HAMMER_OBJTYPE_SOCKET;
+}
+
+/* ----------------------------------------------------------- PFSs */
+
+/* Printable form of untrusted bytes: non-ASCII and '\\' as \\xx. */
+static void show_bytes(char *out, size_t cap, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t sl = 0;
+	for (size_t i = 0; i < n && sl + 5 < cap; i++) {
+		if (c[i] >= 0x20 && c[i] < 0x7F && c[i] != '\\')
+			out[sl++] = (char)c[i];
+		else
+			sl += (size_t)snprintf(out + sl, cap - sl, "\\%02x", c[i]);
+	}
+	out[sl] = 0;
+}
+
+/*
+ * A stored symlink target t[0..len) of a symlink in PFS 0: -1 if it does
+ * not start with "@@PFS" (not a PFS link), 0 if it does but is not exactly
+ * "@@PFS" + 5 decimal digits naming 1..65535, else the PFS id.
+ */
+static long pfs_link_id(const char *t, size_t len)
+{
+	if (len < 5 || memcmp(t, "@@PFS", 5) != 0)
+		return -1;
+	if (len != 10)
+		return 0;
+	long id = 0;
+	for (size_t i = 5; i < 10; i++) {
+		if (t[i] < '0' || t[i] > '9')
+			return 0;
+		id = id * 10 + (t[i] - '0');
+	}
+	return id >= 1 && id < (long)PFS_IDS ? id : 0;
+}
+
+/* Effective state of PFS id: its live record, else UNKNOWN if in doubt. */
+static int pfs_state(const struct fsck *f, uint32_t id)
+{
+	const struct pfsinfo *p = &f->pfs[id];
+	if (p->state == PFS_NONE && p->doubt)
+		return PFS_UNKNOWN;
+	return p->state;
+}
+
+/* Pass 2: count the records of each PFS n > 0 and keep the first one's key. */
+static void pfs_count(struct fsck *f, const struct hammer_base_elm *b)
+{
+	uint32_t id = b->localization >> 16;
+	if (id == 0)
+		return;
+	struct pfsinfo *p = &f->pfs[id];
+	if (p->nrec == 0) {
+		if (f->npfs_first == f->pfs_first_cap) {
+			size_t nc = f->pfs_first_cap ? f->pfs_first_cap * 2 : 16;
+			void *n = realloc(f->pfs_first, nc * sizeof(*f->pfs_first));
+			if (!n) {
+				f->stop = -ENOMEM;
+				return;
+			}
+			f->pfs_first = n;
+			f->pfs_first_cap = nc;
+		}
+		p->first = (uint32_t)f->npfs_first;
+		f->pfs_first[f->npfs_first++] = *b;
+	}
+	if (p->nrec != UINT32_MAX)
+		p->nrec++;
+}
+
+/*
+ * A PFS record (rec_type PFS, in a MISC localization).  Its payload is
+ * read as the kernel loads it: min(data_len, 292) bytes, the rest zero.
+ * Only a well-placed, readable live record defines its PFS's state.
+ */
+static void check_pfs_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
+{
+	const struct hammer_base_elm *b = &l->base;
+	int live = b->delete_tid == 0;
+	struct hammer_pseudofs_data d;
+	memset(&d, 0, sizeof(d));
+	int rc = check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len,
+			       &d, sizeof(d));
+	if (rc < 0)
+		return;
+	uint32_t inpfs = b->localization >> 16;
+	int key_in_range = b->key >= 0 && (uint64_t)b->key >> 16 < PFS_IDS;
+	int key_ok = key_in_range && (b->key & 0xFFFF) == 0;
+	int place_ok = inpfs == 0 && b->obj_id == 1 &&
+		       (b->localization & HAMMER_LOCALIZE_MASK) == HAMMER_LOCALIZE_MISC;
+	if (!place_ok)
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "PFS record in localization %08x, object %016llx: PFS "
+			 "records live in PFS 0's MISC space (00000002), object 1",
+			 b->localization, (unsigned long long)b->obj_id);
+	if (!key_ok)
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "PFS record key %016llx is not a PFS id (0..65535) << 16",
+			 (unsigned long long)b->key);
+	if (!place_ok || !key_ok) {
+		/* not what the kernel loads; but it may have been meant to be */
+		if (live && key_in_range)
+			f->pfs[(uint64_t)b->key >> 16].doubt = 1;
+		return;
+	}
+	uint32_t id = (uint32_t)((uint64_t)b->key >> 16);
+	struct pfsinfo *p = &f->pfs[id];
+	if (l->data_len >= 0 && l->data_len < (int32_t)sizeof(d))
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "PFS %u: data_len %d, shorter than the %zu-byte PFS data",
+			 id, l->data_len, sizeof(d));
+	if (rc != 1) {
+		/* unreadable or bad CRC (reported): the kernel cannot load it */
+		if (live)
+			p->state = PFS_UNKNOWN;
+		return;
+	}
+	hammer_pfsd_swap(&d);
+	uint32_t fl = d.mirror_flags;
+	if (fl & ~(HAMMER_PFSD_SLAVE | HAMMER_PFSD_DELETED))
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "PFS %u: mirror_flags %08x has unknown bits %08x", id, fl,
+			 fl & ~(HAMMER_PFSD_SLAVE | HAMMER_PFSD_DELETED));
+	if (!memchr(d.label, 0, sizeof(d.label)))
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "PFS %u: label is not NUL-terminated", id);
+	if (!memchr(d.snapshots, 0, sizeof(d.snapshots)))
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "PFS %u: snapshots path is not NUL-terminated", id);
+	hammer_tid_t beg = d.sync_beg_tid, end = d.sync_end_tid;
+	if ((fl & HAMMER_PFSD_SLAVE) && beg > end)
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "PFS %u (slave): sync_beg_tid %016llx after sync_end_tid "
+			 "%016llx", id, (unsigned long long)beg,
+			 (unsigned long long)end);
+	if (id == 0 && (fl & (HAMMER_PFSD_SLAVE | HAMMER_PFSD_DELETED)))
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "PFS 0 is marked%s%s: the root PFS is always a live master",
+			 (fl & HAMMER_PFSD_SLAVE) ? " SLAVE" : "",
+			 (fl & HAMMER_PFSD_DELETED) ? " DELETED" : "");
+	if (!live)
+		return;
+	if (p->nlive) {
+		/* which one the kernel finds is not defined: judge neither */
+		rec_emit(f, HAMMER_FSCK_PFS_RECORD, l, l->data_offset,
+			 "a second live record for PFS %u", id);
+		p->state = PFS_UNKNOWN;
+	}
+	p->nlive = 1;
+	if (p->state == PFS_UNKNOWN)
+		return;
+	p->state = (fl & HAMMER_PFSD_DELETED) ? PFS_DELETED :
+		   (fl & HAMMER_PFSD_SLAVE) ? PFS_SLAVE : PFS_MASTER;
 }
 
 /* ------------------------------------------------------- pass 1 */
@@ -709,6 +888,19 @@ static void pass1_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 	}
 	if (b->delete_tid != 0)
 		return;
+	/* a PFS link: a symlink in PFS 0 with an inline "@@PFS..." target */
+	long link = -1;
+	if (have && d.obj_type == HAMMER_OBJTYPE_SOFTLINK &&
+	    (b->localization >> 16) == 0 && d.size <= HAMMER_INODE_BASESYMLEN) {
+		link = pfs_link_id(d.ext.symlink, (size_t)d.size);
+		if (link == 0) {
+			char shown[4 * HAMMER_INODE_BASESYMLEN + 1];
+			show_bytes(shown, sizeof(shown), d.ext.symlink, (size_t)d.size);
+			rec_emit(f, HAMMER_FSCK_PFS_LINK, l, l->data_offset,
+				 "symlink target \"%s\" starts with @@PFS but is "
+				 "not @@PFS + 5 digits naming PFS 1..65535", shown);
+		}
+	}
 	int isnew;
 	uint16_t pfs = (uint16_t)(b->localization >> 16);
 	struct obj *o = obj_get(&f->objs, pfs, b->obj_id, &isnew);
@@ -730,6 +922,8 @@ static void pass1_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 		o->nlinks = d.nlinks;
 		o->size = d.size;
 		o->parent = d.parent_obj_id;
+		if (link > 0)
+			o->link_pfs = (uint16_t)link;
 	} else {
 		o->obj_type = b->obj_type;
 		o->flags |= OBJ_NODATA;
@@ -923,13 +1117,22 @@ static void check_data(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 
 static void check_fix(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 {
-	if (check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len, NULL, 0) < 0)
+	char head[5];
+	int rc = check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len,
+			       head, sizeof(head));
+	if (rc < 0)
 		return;
 	struct obj *o = f->st.owner;
 	if (l->base.key != HAMMER_FIXKEY_SYMLINK || l->base.delete_tid != 0 ||
 	    !o || o->obj_type != HAMMER_OBJTYPE_SOFTLINK || (o->flags & OBJ_NODATA))
 		return;
 	o->flags |= OBJ_FIX;
+	/* a long target is never a well-formed PFS link (10 bytes, inline) */
+	if (rc == 1 && o->pfs == 0 && l->data_len >= 5 &&
+	    pfs_link_id(head, sizeof(head)) == 0)
+		rec_emit(f, HAMMER_FSCK_PFS_LINK, l, l->data_offset,
+			 "symlink target of %d bytes starts with @@PFS: a PFS link "
+			 "is exactly @@PFS + 5 digits", l->data_len);
 	if (l->data_len < 0 || (uint64_t)l->data_len != o->size)
 		rec_emit(f, HAMMER_FSCK_SYMLINK, l, l->data_offset,
 			 "symlink target record holds %d bytes, inode size %llu",
@@ -940,6 +1143,7 @@ static void pass2_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 {
 	const struct hammer_base_elm *b = &l->base;
 	f->r->records++;
+	pfs_count(f, b);
 	if (b->rec_type == HAMMER_RECTYPE_INODE &&
 	    (b->localization & HAMMER_LOCALIZE_MASK) == HAMMER_LOCALIZE_INODE)
 		return;		/* pass 1 did it */
@@ -967,6 +1171,9 @@ static void pass2_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 		break;
 	case HAMMER_RECTYPE_FIX:
 		check_fix(f, l);
+		break;
+	case HAMMER_RECTYPE_PFS:
+		check_pfs_record(f, l);
 		break;
 	default:
 		check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len, NULL, 0);
@@ -1132,12 +1339,64 @@ static void check_objects(struct fsck *f)
 					 (unsigned long long)o->parent,
 					 (unsigned long long)o->ref_dir);
 		}
+		if (o->link_pfs) {
+			int st = pfs_state(f, o->link_pfs);
+			if (st == PFS_NONE || st == PFS_DELETED)
+				obj_emit(f, HAMMER_FSCK_PFS_LINK, HAMMER_FSCK_WARN, o,
+					 "PFS link @@PFS%05u names a PFS with %s (a crash "
+					 "between pfs-destroy and removing the link leaves "
+					 "this)", o->link_pfs, st == PFS_NONE ?
+					 "no PFS record" : "a DELETED PFS record");
+		}
 		if (o->obj_type == HAMMER_OBJTYPE_SOFTLINK &&
 		    o->size > HAMMER_INODE_BASESYMLEN && !(o->flags & OBJ_FIX))
 			obj_emit(f, HAMMER_FSCK_SYMLINK, HAMMER_FSCK_ERROR, o,
 				 "symlink of %llu bytes (over %d) has no live FIX "
 				 "record with key 1", (unsigned long long)o->size,
 				 HAMMER_INODE_BASESYMLEN);
+	}
+}
+
+/*
+ * Per PFS, once the whole tree was read: records only where a live PFS
+ * record says the PFS exists; a root for every live master.
+ */
+static void check_pfs(struct fsck *f)
+{
+	for (uint32_t id = 0; id < PFS_IDS && !f->stop; id++) {
+		const struct pfsinfo *p = &f->pfs[id];
+		int st = id == 0 ? PFS_MASTER : pfs_state(f, id);
+		if (id != 0 && p->nrec && (st == PFS_NONE || st == PFS_DELETED) &&
+		    p->first < f->npfs_first) {
+			const struct hammer_base_elm *b = &f->pfs_first[p->first];
+			emit(f, HAMMER_FSCK_PFS_NO_RECORD, HAMMER_FSCK_ERROR, b,
+			     id << 16, b->obj_id, HAMMER_OFF_BAD,
+			     "PFS %u has %u%s records (the first lo=%08x obj=%016llx "
+			     "rt=%02x) but %s", id, p->nrec,
+			     p->nrec == UINT32_MAX ? "+" : "", b->localization,
+			     (unsigned long long)b->obj_id, b->rec_type,
+			     st == PFS_NONE ? "no live PFS record"
+					    : "its PFS record is DELETED (pfs-destroy "
+					      "removes every record first)");
+			continue;
+		}
+		if (st != PFS_MASTER && st != PFS_SLAVE)
+			continue;
+		const struct obj *root = obj_find(&f->objs, (uint16_t)id, 1);
+		struct hammer_base_elm k;
+		memset(&k, 0, sizeof(k));
+		k.localization = (id << 16) | HAMMER_LOCALIZE_INODE;
+		k.obj_id = 1;
+		k.rec_type = HAMMER_RECTYPE_INODE;
+		if (!root && st == PFS_MASTER)
+			emit(f, HAMMER_FSCK_PFS_ROOT, HAMMER_FSCK_ERROR, &k, id << 16, 1,
+			     HAMMER_OFF_BAD, "master PFS %u has no live root inode "
+			     "(obj_id 1)", id);
+		else if (root && root->obj_type != HAMMER_OBJTYPE_DIRECTORY)
+			emit(f, HAMMER_FSCK_PFS_ROOT, HAMMER_FSCK_ERROR, &k, id << 16, 1,
+			     root->data_off, "%s PFS %u: root (obj_id 1) has type %u, "
+			     "not a directory", st == PFS_MASTER ? "master" : "slave",
+			     id, root->obj_type);
 	}
 }
 
@@ -1363,11 +1622,12 @@ int hammer_fscheck(struct hammer_volset *vs, struct hammer_bufcache *bc,
 				  : hammer_volset_root(vs)->vol0_next_tid;
 	hammer_u64map_init(&f->seen);
 	f->frames = malloc(sizeof(*f->frames) * (HAMMER_BTREE_MAX_DEPTH + 1));
+	f->pfs = calloc(PFS_IDS, sizeof(*f->pfs));
 
 	struct hammer_btree own;
 	struct hammer_node_io io;
 	struct hammer_btree_bufio *bio = NULL;
-	int rc = f->frames ? 0 : -ENOMEM;
+	int rc = f->frames && f->pfs ? 0 : -ENOMEM;
 	if (!rc && o->tree) {
 		f->tree = o->tree;
 	} else if (!rc) {
@@ -1394,6 +1654,8 @@ int hammer_fscheck(struct hammer_volset *vs, struct hammer_bufcache *bc,
 			     "symlink checks were not made");
 		else
 			check_objects(f);
+		if (!r->incomplete && !f->stop)
+			check_pfs(f);
 	}
 	if (!rc && !f->stop && !(o->flags & HAMMER_FSCK_NO_FIFO))
 		check_fifo(f);
@@ -1416,6 +1678,8 @@ int hammer_fscheck(struct hammer_volset *vs, struct hammer_bufcache *bc,
 	hammer_u64map_free(&f->seen);
 	free(f->objs.v);
 	free(f->frames);
+	free(f->pfs);
+	free(f->pfs_first);
 	free(f);
 	return rc;
 }

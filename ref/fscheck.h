@@ -67,6 +67,36 @@
  *   - a live inode with no live entry is an orphan; with nlinks 0 this is
  *     what an unlink of an open file leaves after a crash (warning), with
  *     nlinks > 0 a lost object (error).
+ *
+ * Pseudo-filesystems (hammer-format.md section 7).  PFS n (0..65535) keeps
+ * its objects in localizations (n << 16) | type; the per-object checks
+ * above are made per PFS (objects are keyed by (PFS, obj_id), every PFS's
+ * obj_id 1 is a root, slaves are judged like masters).  PFS n's record is
+ * in PFS 0: obj_id 1, localization 0x00000002, rec_type PFS, key n << 16,
+ * data a hammer_pseudofs_data.  PFS 0 needs no record (newfs writes one).
+ *   - PFS_RECORD: a PFS record not at PFS 0 / obj_id 1 / MISC, a key with
+ *     low 16 bits set, data_len below 292 (the kernel reads min(data_len,
+ *     292); older 64-bit kernels wrote 296, which is accepted), unknown
+ *     mirror_flags bits (known: SLAVE 0x1, DELETED 0x80000000), label or
+ *     snapshots without a NUL in its 64 bytes, a slave with sync_beg_tid >
+ *     sync_end_tid, PFS 0's record marked SLAVE or DELETED, or two live
+ *     records for one PFS.  Payload problems are the general REC_* codes.
+ *     A PFS whose record is misplaced, unreadable or has a bad CRC is
+ *     treated as unknown: the checks below are not made for it.
+ *   - PFS_NO_RECORD: records (live or history) in PFS n > 0 whose PFS has
+ *     no live record (none, or DELETED): pfs-destroy removes every record
+ *     before it sets DELETED.  One finding per PFS, naming its first record.
+ *   - PFS_ROOT: a live master (PFS 0 included) has a live obj_id 1 inode,
+ *     a directory; a slave may lack it (before its first mirroring), but if
+ *     present it is a directory.
+ *   - PFS_LINK: a live symlink in PFS 0 whose stored target starts with
+ *     "@@PFS" must be exactly "@@PFS" + 5 decimal digits naming 1..65535
+ *     (error); naming a PFS without a live record is a warning (what a
+ *     crash between pfs-destroy and the removal of its link leaves).
+ * Records are only judged against PFS records when the scan was complete
+ * (a skipped node may hold the PFS record or the root).  Memory: a table of
+ * 12 bytes per possible PFS id (768 KB) and one B-tree key per PFS that has
+ * records.
  */
 #ifndef HAMMER_FSCHECK_H
 #define HAMMER_FSCHECK_H
@@ -121,6 +151,10 @@ enum hammer_fsck_code {
 	HAMMER_FSCK_SCAN_INCOMPLETE = 33, /* warning: nodes skipped, object checks not made */
 	HAMMER_FSCK_CHECKMAP_SKIPPED = 34, /* warning: dirty cache, freemap check not run */
 	HAMMER_FSCK_CHECKMAP_FAILED = 35, /* the freemap check could not run to the end */
+	HAMMER_FSCK_PFS_RECORD = 36,	/* PFS record malformed or misplaced (see below) */
+	HAMMER_FSCK_PFS_NO_RECORD = 37,	/* records of a PFS with no live PFS record */
+	HAMMER_FSCK_PFS_ROOT = 38,	/* master PFS without root, or root not a directory */
+	HAMMER_FSCK_PFS_LINK = 39,	/* bad @@PFS link target; warning: names no live PFS */
 	HAMMER_FSCK_CODE_MAX,
 	/* hammer_btree_check findings: base + enum hammer_chk_code */
 	HAMMER_FSCK_BTREE_BASE = 100,
