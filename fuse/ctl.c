@@ -312,7 +312,12 @@ static int serve(struct hfuse *h, int c)
 		char *args = strchr(line, ' ');
 		if (args)
 			*args++ = '\0';
-		if (args && *args)
+		if (strcmp(line, "pfs-mount") == 0) {	/* main.c */
+			char pm[300] = "";
+			int e = hfuse_ctl_pfs_mount(h, privileged(h, &cr), args ? args : "",
+						    pm, sizeof(pm));
+			status(&r, e, pm[0] ? pm : NULL);
+		} else if (args && *args)
 			status(&r, EINVAL, "this verb takes no arguments");
 		else if (strcmp(line, "version") == 0)
 			do_version(h, &r);

@@ -115,6 +115,10 @@ void hfuse_shutdown(struct hfuse *h);
 int hfuse_pfs_mount(struct hfuse *h, uint32_t pfs_id, const char *dir,
 		    const char *opts, char *why, size_t wsize);
 
+/* The control verb "pfs-mount ID ro|rw DIR": 0 or a positive errno. */
+int hfuse_ctl_pfs_mount(struct hfuse *h, int priv, const char *args, char *msg,
+			size_t msize);
+
 /* ops.c */
 extern const struct fuse_lowlevel_ops hfuse_ops;
 /* Refuse new requests, wait for those inside the engine (hfuse_shutdown). */

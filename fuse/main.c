@@ -788,6 +788,34 @@ int hfuse_pfs_mount(struct hfuse *h, uint32_t pfs_id, const char *dir,
 	return 0;
 }
 
+/*
+ * The control verb "pfs-mount ID ro|rw DIR" (ctl.c): mount.fuse.hammer
+ * sends it when the "device" is a path inside this mount.  Returns 0 or a
+ * positive errno, with a message in msg.
+ */
+int hfuse_ctl_pfs_mount(struct hfuse *h, int priv, const char *args, char *msg,
+			size_t msize)
+{
+	char *end;
+	if (!priv) {
+		snprintf(msg, msize, "pfs-mount needs root or the user who mounted");
+		return EPERM;
+	}
+	errno = 0;
+	unsigned long id = strtoul(args, &end, 10);
+	if (end == args || errno || id > HAMMER_PFS_MAX_ID ||
+	    (strncmp(end, " ro ", 4) != 0 && strncmp(end, " rw ", 4) != 0) ||
+	    !end[4]) {
+		snprintf(msg, msize, "usage: pfs-mount ID ro|rw DIR");
+		return EINVAL;
+	}
+	char mode[3] = { end[1], end[2], 0 };
+	int rc = hfuse_pfs_mount(h, (uint32_t)id, end + 4, mode, msg, msize);
+	if (!rc)
+		snprintf(msg, msize, "mounted");
+	return rc ? hfuse_errno(h, rc) : 0;
+}
+
 void hfuse_shutdown(struct hfuse *h)
 {
 	pthread_mutex_lock(&h->down_lock);
