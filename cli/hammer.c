@@ -22,6 +22,7 @@ int cmd_check(struct hammer_opts *o, int argc, char **argv);	/* cmd_check.c */
 int cmd_synctid(struct hammer_opts *o, int argc, char **argv);	/* cmd_synctid.c */
 int cmd_version(struct hammer_opts *o, int argc, char **argv);	/* cmd_version.c */
 int cmd_info_any(struct hammer_opts *o, int argc, char **argv);	/* cmd_info_mount.c */
+int cmd_pfs(struct hammer_opts *o, int argc, char **argv);	/* cmd_pfs.c */
 
 static const struct hammer_cmd commands[] = {
 	{ "blockmap", cmd_blockmap, "blockmap", 1 },
@@ -33,14 +34,23 @@ static const struct hammer_cmd commands[] = {
 	{ "info", cmd_info_any, "info [<filesystem> ...]  (-f: unmounted volumes)", 0 },
 	{ "synctid", cmd_synctid, "synctid <filesystem> [quick]", 0 },
 	{ "version", cmd_version, "version <filesystem>", 0 },
+	{ "pfs-status", cmd_pfs, "pfs-status [<dirpath> ...]  (-f: paths in the set)", 0 },
+	{ "pfs-master", cmd_pfs, "pfs-master <dirpath> [options]", 0 },
+	{ "pfs-slave", cmd_pfs, "pfs-slave <dirpath> [options]", 0 },
+	{ "pfs-update", cmd_pfs, "pfs-update <dirpath> [options]", 0 },
+	{ "pfs-upgrade", cmd_pfs, "pfs-upgrade <dirpath>", 0 },
+	{ "pfs-downgrade", cmd_pfs, "pfs-downgrade <dirpath>", 0 },
+	{ "pfs-destroy", cmd_pfs, "pfs-destroy <dirpath>  (-y: answer yes, -d: no countdown)", 0 },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hammer [-hqv] -f blkdev[:blkdev]* command [args]\n"
+	fprintf(f, "usage: hammer [-dhqvy] -f blkdev[:blkdev]* command [args]\n"
 		"  -f devs   the volumes of the file system, colon-separated\n"
 		"  -v        more detail (repeatable)\n"
 		"  -q        less detail (repeatable)\n"
+		"  -y        answer yes to questions (pfs-destroy)\n"
+		"  -d        pfs-destroy: no 5-second countdown\n"
 		"  -h        this help\n"
 		"commands (-f: on unmounted volumes, read-only; else on a mount):\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -52,8 +62,14 @@ int main(int argc, char **argv)
 	struct hammer_opts o = { .out = stdout, .err = stderr };
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+f:hqv")) != -1) {
+	while ((ch = getopt(argc, argv, "+df:hqvy")) != -1) {
 		switch (ch) {
+		case 'd':
+			o.debug++;
+			break;
+		case 'y':
+			o.yes = 1;
+			break;
 		case 'f':
 			o.devs = optarg;
 			break;

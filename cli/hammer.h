@@ -23,6 +23,8 @@
 struct hammer_opts {
 	int verbose;		/* -v, repeatable */
 	int quiet;		/* -q, repeatable */
+	int yes;		/* -y: answer yes (pfs-destroy's prompts: ours) */
+	int debug;		/* -d: pfs-destroy without its countdown */
 	const char *devs;	/* -f a:b:c */
 	struct hammer_volset *vs;	/* opened read-only for needs-device commands */
 	FILE *out;		/* normal output (stdout) */

@@ -13,6 +13,7 @@
  * once the ctl thread is joined, so the two never race).
  */
 #include "hfuse.h"
+#include "ctl_pfs.h"
 #include "ctl_proto.h"
 
 #include <errno.h>
@@ -312,7 +313,11 @@ static int serve(struct hfuse *h, int c)
 		char *args = strchr(line, ' ');
 		if (args)
 			*args++ = '\0';
-		if (strcmp(line, "pfs-mount") == 0) {	/* main.c */
+		struct hfuse_ctl_out po;	/* pfs-* verbs take arguments (ctl_pfs.c) */
+		if (hfuse_ctl_pfs(h, &cr, privileged(h, &cr), line, args ? args : "", &po) == 0) {
+			status(&r, po.err, po.msg[0] ? po.msg : NULL);
+			add(&r, "%s", po.body);
+		} else if (strcmp(line, "pfs-mount") == 0) {	/* main.c */
 			char pm[300] = "";
 			int e = hfuse_ctl_pfs_mount(h, privileged(h, &cr), args ? args : "",
 						    pm, sizeof(pm));

@@ -25,6 +25,21 @@
  *                 heap_bytes=, heap_inuse=, flush_interval_ms=, fsync_mode=,
  *                 nohistory=.  Unknown keys are for clients to ignore.
  *   synctid       (privileged) flush; tid=
+ *   pfs-get ID    the record of live PFS ID (0..65535) as DragonFly's GET
+ *                 shows it (a master's sync_end_tid is the durable TID):
+ *                 pfsd=<hex of the packed 292 bytes>, version= (on-disk);
+ *                 ENOENT for no PFS or a destroyed one
+ *   pfs-free-id   id= the lowest free PFS id (from 1); ENOSPC when all used
+ *   pfs-create ID HEXPFSD RELPATH  (privileged) create PFS ID from the
+ *                 record and its link RELPATH (relative to the mount root,
+ *                 '/'-separated, the rest of the line); the link's parent
+ *                 must be a directory of PFS #0 (EXDEV otherwise), the
+ *                 link belongs to the caller's uid/gid (SO_PEERCRED)
+ *   pfs-update ID HEXPFSD  (privileged) replace the record of live PFS ID
+ *   pfs-upgrade ID, pfs-downgrade ID, pfs-destroy ID  (privileged) slave to
+ *                 master, master to slave, destroy (EBUSY while the PFS is
+ *                 mounted or has open files; EINVAL for PFS #0).  The PFS
+ *                 commands of `hammer` (cli/cmd_pfs.c) use these.
  *   unmount-wait  (privileged) "0 waiting", then the connection stays open
  *                 and gets one more status line once the final flush after
  *                 the unmount is done and the volumes are closed ("0 ..." or
@@ -39,7 +54,7 @@
 
 #define HAMMER_CTL_DIR		"/run/hammer-fuse"
 #define HAMMER_CTL_SUBDIR	"hammer-fuse"	/* under $XDG_RUNTIME_DIR */
-#define HAMMER_CTL_LINE		512
+#define HAMMER_CTL_LINE		8192	/* pfs-create: a path of PATH_MAX */
 #define HAMMER_CTL_PROTO	1
 
 static inline int hammer_ctl_sock_name(char *buf, size_t size, const char *dir,
@@ -70,6 +85,37 @@ static inline int hammer_ctl_sock_candidate(int i, char *buf, size_t size,
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return -1;
 	return hammer_ctl_sock_name(buf, size, dir, maj, min);
+}
+
+/* The 292-byte PFS record as hex (pfs-* verbs): 2 * n digits and a NUL. */
+static inline void hammer_ctl_hex_encode(const void *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Exactly 2 * n hex digits (then the end or a space): 0, else -1. */
+static inline int hammer_ctl_hex_decode(const char *s, void *p, size_t n)
+{
+	unsigned char *b = p;
+	for (size_t i = 0; i < 2 * n; i++) {
+		char c = s[i];
+		int v = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0)
+			return -1;
+		if (i % 2 == 0)
+			b[i / 2] = (unsigned char)(v << 4);
+		else
+			b[i / 2] |= (unsigned char)v;
+	}
+	return s[2 * n] == '\0' || s[2 * n] == ' ' ? 0 : -1;
 }
 
 #endif
