@@ -308,8 +308,23 @@ static int be_get(struct be *b, uint32_t id, struct hammer_pseudofs_data *pd,
 		struct hammer_err e = { 0 };
 		struct hammer_mount_info mi;
 		int rc = hammer_pfs_status(b->m, id, pd, &e);
-		if (rc == 0 && version)
-			*version = hammer_mount_info(b->m, &mi) == 0 ? mi.version : 0;
+		if (rc || hammer_mount_info(b->m, &mi))
+			return rc;
+		/*
+		 * A master's record shows the last durable TID (DragonFly's
+		 * flush_tid1), which a fresh engine mount learns only at its
+		 * first flush: flush once (read-write), or take the last TID the
+		 * volume header gave out (pfs-status mounts read-only).
+		 */
+		if (!(pd->mirror_flags & HAMMER_PFSD_SLAVE) && pd->sync_end_tid == 0) {
+			hammer_tid_t tid;
+			if (!mi.readonly && hammer_synctid(b->m, &tid) == 0)
+				rc = hammer_pfs_status(b->m, id, pd, &e);
+			else if (mi.next_tid)
+				pd->sync_end_tid = mi.next_tid - 1;
+		}
+		if (version)
+			*version = mi.version;
 		return rc;
 	}
 	char req[64], hex[2 * sizeof(*pd) + 1], v[16];
@@ -915,20 +930,9 @@ int cmd_pfs(struct hammer_opts *o, int argc, char **argv)
 		struct hammer_mount_opts mo;
 		struct hammer_err e = { 0 };
 		hammer_mount_opts_init(&mo);
+		mo.readonly = strcmp(cmd, "pfs-status") == 0;
 		if (hammer_mount(o->devs, &mo, &b.m, &e)) {
 			fprintf(errf, "hammer: %s: %s\n", o->devs, e.msg);
-			return HAMMER_EXIT_USAGE;
-		}
-		/*
-		 * A master's record shows the last durable TID (DragonFly's
-		 * flush_tid1), which a fresh engine mount learns at its first
-		 * flush: flush once before looking.
-		 */
-		hammer_tid_t tid;
-		int frc = hammer_synctid(b.m, &tid);
-		if (frc) {
-			fprintf(errf, "hammer: %s: flush failed: %s\n", o->devs, strerror(-frc));
-			hammer_unmount(b.m);
 			return HAMMER_EXIT_USAGE;
 		}
 	}
