@@ -236,6 +236,10 @@ mode_fuse() {
   grep -q '^'"$mnt"'/pfs/test	PFS#1 {$' out.txt && ok "status lists the master" || fail "status lists the master" "$(cat out.txt)"
   run "update label" 0 '^    label="backup"$' -- pfs-update "$mnt/pfs/test-slave" label=backup
   run "exists" 1 "^hammer: Cannot create $mnt/pfs/test, file exists!\$" -- pfs-master "$mnt/pfs/test"
+  ln -s @@-1:70000 "$mnt/pfs/far" || fail "ln -s @@-1:70000 $mnt/pfs/far"
+  run "link naming PFS#70000" 1 "^hammer: Cannot access $mnt/pfs/far: @@-1:70000 names PFS#70000, outside 0\\.\\.65535\$" -- pfs-status "$mnt/pfs/far"
+  run "destroy through it" 1 "names PFS#70000" -- -y -d pfs-destroy "$mnt/pfs/far"
+  rm -f "$mnt/pfs/far"
   run "not HAMMER" 1 'is not on a mounted HAMMER file system' -- pfs-status "$work"
   # busy: an open file in the PFS
   exec 7<"$mnt/pfs/test/f1"
