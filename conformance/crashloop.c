@@ -310,11 +310,81 @@ static int dump_dir(struct hammer_mount *m, hammer_ino_t dir, const char *path,
 	return rc;
 }
 
+/*
+ * The PFS ids the workloads use: 1 and 2 are made by pfs-master and
+ * pfs-slave, 3 (a master with files, link /M) and 4 (a slave, downgraded
+ * from a master with files, link /T) are in the starting tree.  The dump
+ * looks at ids 0 to PFS_SCAN - 1.
+ */
+#define PFS_NEW_MASTER	1u
+#define PFS_NEW_SLAVE	2u
+#define PFS_BASE_MASTER	3u
+#define PFS_BASE_SLAVE	4u
+#define PFS_SCAN	8u
+
+static void hex16(char *out, const hammer_uuid_t *u)
+{
+	for (int i = 0; i < 16; i++)
+		sprintf(out + 2 * i, "%02x", u->b[i]);
+}
+
+/*
+ * Every live PFS: its record (the fields that matter spelled out, and a
+ * hash of all of it), then, for PFS 1 and up, its root as a lookup of
+ * "@@-1:NNNNN" enters it (a slave's as of its sync_end_tid) and the tree
+ * under it.  A record without its link, a link without its record (the
+ * link then reads as its raw target) or a master without its root all
+ * show as a different dump.
+ */
+static int dump_pfs(struct hammer_mount *m, struct sbuf *out, struct fset *fs)
+{
+	for (uint32_t id = 0; id < PFS_SCAN; id++) {
+		struct hammer_pseudofs_data pd;
+		struct hammer_err err = { 0 };
+		int rc = hammer_pfs_get(m, id, &pd, &err);
+		if (rc == -ENOENT)
+			continue;
+		if (rc)
+			return rc;
+		char su[33], uu[33], label[65];
+		hex16(su, &pd.shared_uuid);
+		hex16(uu, &pd.unique_uuid);
+		memcpy(label, pd.label, 64);
+		label[64] = 0;
+		sb_printf(out, "pfs %u flags %x low %" PRIx64 " beg %" PRIx64 " end %"
+			  PRIx64 " shared %s unique %s label '%s' h%016" PRIx64 "\n",
+			  id, pd.mirror_flags, pd.sync_low_tid, pd.sync_beg_tid,
+			  pd.sync_end_tid, su, uu, label,
+			  hash_bytes(14695981039346656037ULL, (const uint8_t *)&pd,
+				     sizeof(pd)));
+		if (id == 0)
+			continue;	/* its tree is the one above */
+		char nm[16];
+		snprintf(nm, sizeof(nm), "@@-1:%05u", id);
+		struct hammer_attr a;
+		rc = hammer_lookup(m, HAMMER_ROOT_INO, nm, strlen(nm), &a);
+		if (rc == -ENOENT && (pd.mirror_flags & HAMMER_PFSD_SLAVE)) {
+			sb_printf(out, "%s no root\n", nm);	/* never mirrored */
+			continue;
+		}
+		if (rc)
+			return rc;
+		sb_printf(out, "%s %o n%" PRIu64 " s%" PRIu64 "\n", nm, a.mode, a.nlink,
+			  a.size);
+		rc = dump_dir(m, a.ino, nm, out, fs);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static char *dump_fs(struct hammer_mount *m, struct fset *fs, int *rcp)
 {
 	struct sbuf b = { 0 };
 	sb_printf(&b, "/\n");
 	*rcp = dump_dir(m, HAMMER_ROOT_INO, "", &b, fs);
+	if (!*rcp)
+		*rcp = dump_pfs(m, &b, fs);
 	return b.p;
 }
 
@@ -323,11 +393,13 @@ static char *dump_fs(struct hammer_mount *m, struct fset *fs, int *rcp)
 enum op_kind {
 	OP_CREATE, OP_MKDIR, OP_APPEND, OP_OVERWRITE, OP_UNALIGNED, OP_TRUNC,
 	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_SMALLWRITE,
-	OP_BIGWRITE, OP_KINDS
+	OP_BIGWRITE, OP_PFS_MASTER, OP_PFS_SLAVE, OP_PFS_DESTROY, OP_PFS_UPGRADE,
+	OP_PFS_DOWNGRADE, OP_KINDS
 };
 static const char *op_names[OP_KINDS] = {
 	"create", "mkdir", "append", "overwrite", "unaligned", "truncate",
-	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite", "bigwrite"
+	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite", "bigwrite",
+	"pfs-master", "pfs-slave", "pfs-destroy", "pfs-upgrade", "pfs-downgrade"
 };
 enum sync_kind { SY_FSYNC, SY_FDATASYNC, SY_SYNC, SY_KINDS };
 static const char *sync_names[SY_KINDS] = { "fsync", "fdatasync", "sync" };
@@ -342,10 +414,60 @@ static uint8_t pattern[200000];
  */
 #define BIGWRITE_BYTES	1600000u
 
+/* A PFS record as the workloads make them: fixed uuids and label. */
+static void pfs_data(struct hammer_pseudofs_data *pd, uint32_t id, int slave)
+{
+	memset(pd, 0, sizeof(*pd));
+	memset(&pd->shared_uuid, 0x40 + (int)id, sizeof(pd->shared_uuid));
+	memset(&pd->unique_uuid, 0x80 + (int)id, sizeof(pd->unique_uuid));
+	snprintf(pd->label, sizeof(pd->label), "crash-pfs-%u", id);
+	if (slave) {
+		pd->mirror_flags = HAMMER_PFSD_SLAVE;
+		pd->sync_low_tid = pd->sync_beg_tid = pd->sync_end_tid = 1;
+	}
+}
+
+/* The root of live PFS id, as a lookup of "@@-1:NNNNN" enters it. */
+static int pfs_enter_root(struct hammer_mount *m, uint32_t id, struct hammer_attr *a)
+{
+	char nm[16];
+	snprintf(nm, sizeof(nm), "@@-1:%05u", id);
+	return hammer_lookup(m, HAMMER_ROOT_INO, nm, strlen(nm), a);
+}
+
+/*
+ * A master PFS with files, made through its root: F (6000 bytes), G (dir)
+ * holding H (300 bytes).
+ */
+static int pfs_with_files(struct hammer_mount *m, uint32_t id, const char *link)
+{
+	struct hammer_pseudofs_data pd;
+	struct hammer_attr a, r;
+	pfs_data(&pd, id, 0);
+	int rc = hammer_pfs_create(m, 1, link, strlen(link), id, &pd, 0, 0, &a);
+	if (!rc)
+		rc = pfs_enter_root(m, id, &r);
+	if (!rc)
+		rc = hammer_mknod(m, r.ino, "F", 1, S_IFREG | 0644, 0, 0, 0, &a);
+	if (!rc && hammer_write(m, a.ino, 0, pattern + 300 + id, 6000) != 6000)
+		rc = -EIO;
+	if (!rc)
+		rc = hammer_mkdir(m, r.ino, "G", 1, 0755, 0, 0, &a);
+	hammer_ino_t g = a.ino;
+	if (!rc)
+		rc = hammer_mknod(m, g, "H", 1, S_IFREG | 0600, 0, 0, 0, &a);
+	if (!rc && hammer_write(m, a.ino, 0, pattern + 900 + id, 300) != 300)
+		rc = -EIO;
+	return rc;
+}
+
 /*
  * The starting tree (settled into the base): /A (file, 40000 bytes),
  * /B (file, 100 bytes), /D (dir) holding /D/C (file, 5000 bytes), /E (empty
- * dir).  The operations act on it; each names the object fsync applies to.
+ * dir), /M the link of PFS 3 (a master holding F and G/H, see
+ * pfs_with_files) and /T the link of PFS 4 (the same, downgraded to a
+ * slave).  The operations act on it; each names the object fsync applies
+ * to.
  */
 static int setup_tree(struct hammer_mount *m)
 {
@@ -366,6 +488,12 @@ static int setup_tree(struct hammer_mount *m)
 		rc = -EIO;
 	if (!rc)
 		rc = hammer_mkdir(m, 1, "E", 1, 0700, 0, 0, &a);
+	if (!rc)
+		rc = pfs_with_files(m, PFS_BASE_MASTER, "M");
+	if (!rc)
+		rc = pfs_with_files(m, PFS_BASE_SLAVE, "T");
+	if (!rc)
+		rc = hammer_pfs_downgrade(m, PFS_BASE_SLAVE);
 	if (!rc)
 		rc = hammer_sync(m);
 	return rc;
@@ -478,6 +606,50 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 		rc = hammer_symlink(m, 1, nm, 2,
 				    variant ? "a/target/long/enough/to/need/a/record" : "short",
 				    variant ? 37 : 5, 0, 0, &a);
+		*target = a.ino;
+		break;
+	case OP_PFS_MASTER: {	/* then a file written through its root */
+		struct hammer_pseudofs_data pd;
+		struct hammer_attr r;
+		pfs_data(&pd, PFS_NEW_MASTER, 0);
+		rc = hammer_pfs_create(m, 1, "P", 1, PFS_NEW_MASTER, &pd, 0, 0, &a);
+		if (!rc)
+			rc = pfs_enter_root(m, PFS_NEW_MASTER, &r);
+		if (!rc)
+			rc = hammer_mknod(m, r.ino, nm, 2, S_IFREG | 0644, 0, 0, 0, &a);
+		if (!rc && hammer_write(m, a.ino, 0, pattern + 77 + variant, 3000) != 3000)
+			rc = -EIO;
+		*target = a.ino;
+		break;
+	}
+	case OP_PFS_SLAVE: {
+		struct hammer_pseudofs_data pd;
+		pfs_data(&pd, PFS_NEW_SLAVE, 1);
+		rc = hammer_pfs_create(m, 1, "S", 1, PFS_NEW_SLAVE, &pd, 0, 0, &a);
+		*target = a.ino;
+		break;
+	}
+	case OP_PFS_DESTROY:	/* the master with files, then its link */
+		rc = hammer_pfs_destroy(m, PFS_BASE_MASTER);
+		if (!rc)
+			rc = hammer_unlink(m, 1, "M", 1);
+		*target = HAMMER_ROOT_INO;
+		break;
+	/*
+	 * upgrade and downgrade change no inode of PFS #0: fsync goes to the
+	 * link, which nothing else fsyncs, so it is a full sync (a fast one
+	 * would promise only the link's REDO records).
+	 */
+	case OP_PFS_UPGRADE:
+		rc = hammer_pfs_upgrade(m, PFS_BASE_SLAVE);
+		if (!rc)
+			rc = lookup_path(m, "/T", &a);
+		*target = a.ino;
+		break;
+	case OP_PFS_DOWNGRADE:
+		rc = hammer_pfs_downgrade(m, PFS_BASE_MASTER);
+		if (!rc)
+			rc = lookup_path(m, "/M", &a);
 		*target = a.ino;
 		break;
 	default:
@@ -1561,7 +1733,10 @@ static int run_jobs(struct base *b, const struct workload *w, const struct confi
 enum {
 	P_A = 1 << 0, P_B = 1 << 1, P_DC = 1 << 2, P_E = 1 << 3, P_D = 1 << 4,
 	P_N1 = 1 << 5, P_N2 = 1 << 6, P_L1 = 1 << 7, P_L2 = 1 << 8, P_DR = 1 << 9,
-	P_START = P_A | P_B | P_DC | P_E | P_D
+	/* PFSs: 1 (/P) and 2 (/S) made, 3 (/M) live, 3 a slave, 4 (/T) a slave */
+	P_PFS1 = 1 << 10, P_PFS2 = 1 << 11, P_PFS3 = 1 << 12, P_PFS3S = 1 << 13,
+	P_PFS4S = 1 << 14,
+	P_START = P_A | P_B | P_DC | P_E | P_D | P_PFS3 | P_PFS4S
 };
 
 /* Apply op k (variant v) to the name set *ns; 0 if it cannot run. */
@@ -1610,6 +1785,29 @@ static int model_op(unsigned *ns, enum op_kind k, int v)
 		if (!(have & P_E))
 			return 0;
 		*ns &= ~(unsigned)P_E;
+		return 1;
+	case OP_PFS_MASTER:	/* -EEXIST the second time */
+	case OP_PFS_SLAVE: {
+		unsigned p = k == OP_PFS_MASTER ? P_PFS1 : P_PFS2;
+		if (have & p)
+			return 0;
+		*ns |= p;
+		return 1;
+	}
+	case OP_PFS_DESTROY:	/* a master or, after downgrade, a slave */
+		if (!(have & P_PFS3))
+			return 0;
+		*ns &= ~(unsigned)(P_PFS3 | P_PFS3S);
+		return 1;
+	case OP_PFS_UPGRADE:	/* a second one would do nothing */
+		if (!(have & P_PFS4S))
+			return 0;
+		*ns &= ~(unsigned)P_PFS4S;
+		return 1;
+	case OP_PFS_DOWNGRADE:
+		if (!(have & P_PFS3) || (have & P_PFS3S))
+			return 0;
+		*ns |= P_PFS3S;
 		return 1;
 	default:
 		return 0;
@@ -1728,6 +1926,8 @@ static void usage(void)
 		"  --verify-proof  where the freemap proof holds, run the full recount\n"
 		"               too and require the same number of errors (slow)\n"
 		"  --workload   run only this workload (name as printed)\n"
+		"  --match TEXT run only the workloads whose name holds TEXT\n"
+		"               (--full --match pfs: the PFS operations and pairs)\n"
 		"  --state      check only this crash state id\n"
 		"  --fsync-mode N  fsync_mode of the mounts (2; 0 and 2 promise\n"
 		"               durability at fsync, 1 and 3 do not, 4 ignores it)\n");
@@ -1746,7 +1946,7 @@ static int parse_num(const char *s, int lo, int hi, int *out)
 int main(int argc, char **argv)
 {
 	int full = 0, limit = 1 << 30;
-	const char *only_w = NULL;
+	const char *only_w = NULL, *match = NULL;
 	struct config cf = { .checkmap_every = 1, .redo_recrash_every = 50 };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	cf.jobs = ncpu < 1 ? 1 : ncpu > MAX_JOBS ? MAX_JOBS : (int)ncpu;
@@ -1760,6 +1960,8 @@ int main(int argc, char **argv)
 			cf.verbose = 1;
 		else if (!strcmp(argv[i], "--workload") && i + 1 < argc)
 			only_w = argv[++i];
+		else if (!strcmp(argv[i], "--match") && i + 1 < argc)
+			match = argv[++i];
 		else if (!strcmp(argv[i], "--state") && i + 1 < argc)
 			cf.only_state = argv[++i];
 		else if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
@@ -1823,7 +2025,8 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < nw && ran < limit; i++) {
-		if (only_w && strcmp(only_w, w[i].name))
+		if ((only_w && strcmp(only_w, w[i].name)) ||
+		    (match && !strstr(w[i].name, match)))
 			continue;
 		struct result r;
 		rc = run_jobs(&b, &w[i], &cf, &r);
@@ -1861,7 +2064,7 @@ int main(int argc, char **argv)
 	       "(rest proven unchanged since the base), %" PRIu64 " whole; "
 	       "%.1f s wall with workloads\n", st.cm_reachable + st.cm_full,
 	       st.cm_reachable, st.cm_full, wall);
-	if (full && !only_w)
+	if (full && !only_w && !match)
 		printf("pair workloads left out: %d whose second operation cannot run "
 		       "after the first (the name model of make_workloads), %d with "
 		       "a bigwrite through REDO\n", invalid, slow);
