@@ -421,6 +421,10 @@ enum plant {
 	P_DATA_EOF = HAMMER_FSCK_DATA_EOF,
 	P_DATA_KEY = HAMMER_FSCK_DATA_KEY,
 	P_SYMLINK = HAMMER_FSCK_SYMLINK,
+	P_PFS_RECORD = HAMMER_FSCK_PFS_RECORD,	/* key with low bits set */
+	P_PFS_NO_RECORD = HAMMER_FSCK_PFS_NO_RECORD, /* PFS 5: root, no record */
+	P_PFS_ROOT = HAMMER_FSCK_PFS_ROOT,	/* master PFS 6 without root */
+	P_PFS_LINK = HAMMER_FSCK_PFS_LINK,	/* "@@PFS0001x" */
 	/* variants */
 	P_VARIANTS = 1000,
 	P_ORPHAN_UNLINKED,	/* nlinks 0: warning */
@@ -438,6 +442,28 @@ enum plant {
 	P_DE_TARGET_DELETED,	/* entry naming a deleted inode */
 	P_REC_NO_INODE_DELETED,	/* data of a deleted inode still live */
 	P_DIR_PARENT_OLD,	/* parent check in the old-layout directory */
+	P_PFS_REC_SHORT,	/* PFS 1's record: data_len 200 */
+	P_PFS_REC_FLAGS,	/* PFS 1's mirror_flags with an unknown bit */
+	P_PFS_REC_LABEL,	/* PFS 1's label without NUL */
+	P_PFS_REC_SNAP,		/* PFS 1's snapshots path without NUL */
+	P_PFS_REC_TIDS,		/* slave PFS 2: sync_beg_tid > sync_end_tid */
+	P_PFS_REC_ROOT0,	/* PFS 0's record (new version) marked SLAVE */
+	P_PFS_REC_ROOT0_DEL,	/* PFS 0's record (new version) marked DELETED */
+	P_PFS_REC_PLACE,	/* a PFS record under object d1 */
+	P_PFS_REC_PLACE_PFS,	/* a PFS record in PFS 1's MISC space, obj 1 */
+	P_PFS_REC_PLACE_INO,	/* a PFS record in PFS 0's INODE space */
+	P_PFS_REC_DUP,		/* a second live record for PFS 1 */
+	P_PFS_NO_RECORD_DEL,	/* a record left in destroyed PFS 3 */
+	P_PFS_ROOT_TYPE,	/* slave PFS 2 with a regular file as root */
+	P_PFS_LINK_ZERO,	/* "@@PFS00000" */
+	P_PFS_LINK_SHORT,	/* "@@PFS1" */
+	P_PFS_LINK_FIX,		/* a 28-byte "@@PFS00001/..." in a FIX record */
+	P_PFS_LINK_DANGLING,	/* "@@PFS00003" (deleted) and "@@PFS00009" (none) */
+	P_PFS_SLAVE_ROOT,	/* clean: slave PFS 2 has its root directory */
+	P_ORPHAN_PFS1,		/* an orphan in PFS 1 */
+	P_IN_NLINKS_PFS1,	/* nlinks 2 of a file in PFS 1 */
+	P_DIR_PARENT_PFS1,	/* a directory in PFS 1 with the wrong parent */
+	P_ORPHAN_SLAVE,		/* slave PFS 2 with a root and an orphan */
 };
 
 struct built {
@@ -453,6 +479,64 @@ static uint8_t dircap_for(unsigned v)
 }
 
 #define IS(x) (plant == (x))
+
+/* PFS record for `id` (in PFS 0, obj 1, MISC), with tweaks. */
+struct pfsrec {
+	uint32_t flags;
+	hammer_tid_t beg, end;
+	int64_t key_or;		/* or'ed into the key */
+	uint32_t loc;		/* 0: HAMMER_LOCALIZE_MISC */
+	int64_t obj;		/* 0: 1 */
+	int32_t data_len;	/* 0: 292 */
+	int bad_label, bad_snap;
+};
+
+static void put_pfs(struct fs *fs, uint32_t id, hammer_tid_t t,
+		    const struct pfsrec *x)
+{
+	struct hammer_pseudofs_data pd;
+	memset(&pd, 0, sizeof(pd));
+	pd.sync_low_tid = 1;
+	pd.sync_beg_tid = x->beg;
+	pd.sync_end_tid = x->end;
+	pd.mirror_flags = x->flags;
+	snprintf(pd.label, sizeof(pd.label), "pfs%u", id);
+	if (x->bad_label)
+		memset(pd.label, 'x', sizeof(pd.label));
+	if (x->bad_snap)
+		memset(pd.snapshots, 'y', sizeof(pd.snapshots));
+	hammer_pfsd_swap(&pd);
+	struct rs s = {
+		.loc = x->loc ? x->loc : HAMMER_LOCALIZE_MISC, .obj = x->obj ? x->obj : 1,
+		.rt = HAMMER_RECTYPE_PFS, .key = ((int64_t)id << 16) | x->key_or,
+		.ot = HAMMER_OBJTYPE_DIRECTORY, .ctid = t,
+		.zone = HAMMER_ZONE_META_INDEX, .data = &pd,
+		.len = x->data_len ? (size_t)x->data_len : sizeof(pd),
+	};
+	put_rec(fs, &s);
+}
+
+/* A symlink in the root of PFS 0; long targets get their FIX record. */
+static void put_symlink(struct fs *fs, uint8_t cap, const char *name,
+			const char *target, hammer_tid_t t)
+{
+	size_t len = strlen(target);
+	int64_t o = newobj(fs);
+	struct ino in = { .type = HAMMER_OBJTYPE_SOFTLINK, .nlinks = 1,
+			  .size = len, .parent = 1,
+			  .symlink = len <= HAMMER_INODE_BASESYMLEN ? target : NULL };
+	put_inode(fs, 0, o, &in, t, 0);
+	put_entry(fs, 0, 1, cap, name, o, HAMMER_OBJTYPE_SOFTLINK, t, 0);
+	if (len > HAMMER_INODE_BASESYMLEN) {
+		struct rs s = {
+			.loc = HAMMER_LOCALIZE_MISC, .obj = o, .rt = HAMMER_RECTYPE_FIX,
+			.key = HAMMER_FIXKEY_SYMLINK, .ot = HAMMER_OBJTYPE_SOFTLINK,
+			.ctid = t, .zone = HAMMER_ZONE_META_INDEX, .data = target,
+			.len = len,
+		};
+		put_rec(fs, &s);
+	}
+}
 
 static void build(struct fs *fs, int plant, int nmany, struct built *b)
 {
@@ -650,31 +734,117 @@ static void build(struct fs *fs, int plant, int nmany, struct built *b)
 			put_file_data(fs, 0, o, 0, 16384, ft, 0);
 	}
 
-	/* PFS 1: its root stands alone; a file in it; the PFS record and the
-	 * @@PFS00001 softlink in PFS 0 */
+	/*
+	 * PFSs (v3+): 1 a master (root, a file, a subdirectory, link "pfs1");
+	 * 2 a slave before its first mirroring (no root; link "pfs2"); 3
+	 * destroyed (DELETED record, no records left, no link).
+	 */
 	if (fs->version >= 3) {
 		t = tid(fs);
 		struct ino pr = { .type = DIR, .cap = cap, .nlinks = 1, .parent = 0 };
 		put_inode(fs, 1, 1, &pr, t, 0);
 		int64_t pf = newobj(fs);
-		struct ino pfi = { .type = REG, .nlinks = 1, .size = 3, .parent = 1 };
+		struct ino pfi = { .type = REG, .nlinks = IS(P_IN_NLINKS_PFS1) ? 2 : 1,
+				   .size = 3, .parent = 1 };
 		put_inode(fs, 1, pf, &pfi, t, 0);
 		put_entry(fs, 1, 1, cap, "in-pfs1", pf, REG, t, 0);
 		put_file_data(fs, 1, pf, 0, 16, t, 0);
-		struct hammer_pseudofs_data pd;
-		memset(&pd, 0, sizeof(pd));
-		pd.sync_low_tid = 1;
-		struct rs s = {
-			.loc = HAMMER_LOCALIZE_MISC, .obj = 1, .rt = HAMMER_RECTYPE_PFS,
-			.key = 1 << 16, .ot = DIR, .ctid = t,
-			.zone = HAMMER_ZONE_META_INDEX, .data = &pd, .len = sizeof(pd),
+		int64_t pd1 = newobj(fs);
+		struct ino pdi = { .type = DIR, .cap = cap, .nlinks = 1,
+				   .parent = IS(P_DIR_PARENT_PFS1) ? b->d1 : 1 };
+		put_inode(fs, 1, pd1, &pdi, t, 0);
+		put_entry(fs, 1, 1, cap, "sub", pd1, DIR, t, 0);
+		if (IS(P_ORPHAN_PFS1)) {
+			struct ino o = { .type = REG, .nlinks = 1, .parent = pd1 };
+			put_inode(fs, 1, newobj(fs), &o, t, 0);
+		}
+		struct pfsrec p1 = { .end = 0 };
+		if (IS(P_PFS_REC_SHORT))
+			p1.data_len = 200;
+		if (IS(P_PFS_REC_FLAGS))
+			p1.flags = 0x2;
+		p1.bad_label = IS(P_PFS_REC_LABEL);
+		p1.bad_snap = IS(P_PFS_REC_SNAP);
+		put_pfs(fs, 1, t, &p1);
+		if (IS(P_PFS_REC_DUP))
+			put_pfs(fs, 1, tid(fs), &p1);
+		put_symlink(fs, cap, "pfs1", "@@PFS00001", t);
+
+		struct pfsrec p2 = { .flags = HAMMER_PFSD_SLAVE, .beg = 1, .end = 5 };
+		if (IS(P_PFS_REC_TIDS))
+			p2.beg = 6;
+		put_pfs(fs, 2, t, &p2);
+		put_symlink(fs, cap, "pfs2", "@@PFS00002", t);
+		if (IS(P_PFS_SLAVE_ROOT) || IS(P_PFS_ROOT_TYPE) || IS(P_ORPHAN_SLAVE)) {
+			struct ino sr = { .type = IS(P_PFS_ROOT_TYPE) ? REG : DIR,
+					  .cap = IS(P_PFS_ROOT_TYPE) ? 0 : cap,
+					  .nlinks = 1, .parent = 0 };
+			put_inode(fs, 2, 1, &sr, t, 0);
+		}
+		if (IS(P_PFS_SLAVE_ROOT) || IS(P_ORPHAN_SLAVE)) {
+			int64_t sf = newobj(fs);
+			struct ino sfi = { .type = REG, .nlinks = 1, .parent = 1 };
+			put_inode(fs, 2, sf, &sfi, t, 0);
+			if (!IS(P_ORPHAN_SLAVE))
+				put_entry(fs, 2, 1, cap, "mirrored", sf, REG, t, 0);
+		}
+
+		struct pfsrec p3 = { .flags = HAMMER_PFSD_DELETED };
+		hammer_tid_t t3 = tid(fs);
+		put_pfs(fs, 3, t, &(struct pfsrec){ .flags = 0 });
+		struct hammer_base_elm k3 = {
+			.localization = HAMMER_LOCALIZE_MISC, .obj_id = 1,
+			.rec_type = HAMMER_RECTYPE_PFS, .key = 3 << 16, .create_tid = t,
 		};
-		put_rec(fs, &s);
-		int64_t pl = newobj(fs);
-		struct ino pli = { .type = HAMMER_OBJTYPE_SOFTLINK, .nlinks = 1,
-				   .size = 10, .parent = 1, .symlink = "@@PFS00001" };
-		put_inode(fs, 0, pl, &pli, t, 0);
-		put_entry(fs, 0, 1, cap, "pfs1", pl, HAMMER_OBJTYPE_SOFTLINK, t, 0);
+		struct hammer_err err = { 0 };
+		assert_int_equal(hammer_btree_mark_deleted(&fs->t, &k3, t3, 1795306472,
+							   &err), 0);
+		put_pfs(fs, 3, t3, &p3);
+		if (IS(P_PFS_NO_RECORD_DEL)) {
+			struct ino lr = { .type = DIR, .cap = cap, .nlinks = 1 };
+			put_inode(fs, 3, 1, &lr, t3, 0);
+		}
+
+		if (IS(P_PFS_RECORD))
+			put_pfs(fs, 1, t, &(struct pfsrec){ .key_or = 5 });
+		if (IS(P_PFS_REC_PLACE))
+			put_pfs(fs, 1, t, &(struct pfsrec){ .obj = b->d1 });
+		if (IS(P_PFS_REC_PLACE_PFS))
+			put_pfs(fs, 4, t, &(struct pfsrec){ .loc = (1u << 16) |
+							    HAMMER_LOCALIZE_MISC });
+		if (IS(P_PFS_REC_PLACE_INO))
+			put_pfs(fs, 4, t, &(struct pfsrec){ .loc = HAMMER_LOCALIZE_INODE });
+		if (IS(P_PFS_NO_RECORD)) {
+			struct ino lr = { .type = DIR, .cap = cap, .nlinks = 1 };
+			put_inode(fs, 5, 1, &lr, t, 0);
+		}
+		if (IS(P_PFS_ROOT))
+			put_pfs(fs, 6, t, &(struct pfsrec){ .end = 0 });
+		if (IS(P_PFS_LINK))
+			put_symlink(fs, cap, "badlink", "@@PFS0001x", t);
+		if (IS(P_PFS_LINK_ZERO))
+			put_symlink(fs, cap, "badlink", "@@PFS00000", t);
+		if (IS(P_PFS_LINK_SHORT))
+			put_symlink(fs, cap, "badlink", "@@PFS1", t);
+		if (IS(P_PFS_LINK_FIX))
+			put_symlink(fs, cap, "badlink", "@@PFS00001/and/a/long/tail", t);
+		if (IS(P_PFS_LINK_DANGLING)) {
+			put_symlink(fs, cap, "pfs3", "@@PFS00003", t);
+			put_symlink(fs, cap, "pfs9", "@@PFS00009", t);
+		}
+		if (IS(P_PFS_REC_ROOT0) || IS(P_PFS_REC_ROOT0_DEL)) {
+			hammer_tid_t t0 = tid(fs);
+			struct hammer_base_elm k0 = {
+				.localization = HAMMER_LOCALIZE_MISC, .obj_id = 1,
+				.rec_type = HAMMER_RECTYPE_PFS, .key = 0,
+				.create_tid = 0x100000001ULL,
+			};
+			assert_int_equal(hammer_btree_mark_deleted(&fs->t, &k0, t0,
+								   1795306472, &err), 0);
+			put_pfs(fs, 0, t0, &(struct pfsrec){
+				.flags = IS(P_PFS_REC_ROOT0) ? HAMMER_PFSD_SLAVE
+							     : HAMMER_PFSD_DELETED });
+		}
 	}
 
 	/* single plants that need their own objects */
@@ -926,6 +1096,123 @@ PLANT_TEST(p_data_eof, P_DATA_EOF, HAMMER_FSCK_DATA_EOF)
 PLANT_TEST(p_data_key, P_DATA_KEY, HAMMER_FSCK_DATA_KEY)
 PLANT_TEST(p_symlink, P_SYMLINK, HAMMER_FSCK_SYMLINK)
 PLANT_TEST(p_symlink_len, P_SYMLINK_LEN, HAMMER_FSCK_SYMLINK)
+PLANT_TEST(p_pfs_record_key, P_PFS_RECORD, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_short, P_PFS_REC_SHORT, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_flags, P_PFS_REC_FLAGS, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_label, P_PFS_REC_LABEL, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_snapshots, P_PFS_REC_SNAP, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_tids, P_PFS_REC_TIDS, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_root0_slave, P_PFS_REC_ROOT0, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_root0_deleted, P_PFS_REC_ROOT0_DEL, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_place_obj, P_PFS_REC_PLACE, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_place_pfs, P_PFS_REC_PLACE_PFS, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_place_inode, P_PFS_REC_PLACE_INO, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_record_dup, P_PFS_REC_DUP, HAMMER_FSCK_PFS_RECORD)
+PLANT_TEST(p_pfs_no_record, P_PFS_NO_RECORD, HAMMER_FSCK_PFS_NO_RECORD)
+PLANT_TEST(p_pfs_no_record_deleted, P_PFS_NO_RECORD_DEL, HAMMER_FSCK_PFS_NO_RECORD)
+PLANT_TEST(p_pfs_root_missing, P_PFS_ROOT, HAMMER_FSCK_PFS_ROOT)
+PLANT_TEST(p_pfs_root_type, P_PFS_ROOT_TYPE, HAMMER_FSCK_PFS_ROOT)
+PLANT_TEST(p_pfs_link, P_PFS_LINK, HAMMER_FSCK_PFS_LINK)
+PLANT_TEST(p_pfs_link_zero, P_PFS_LINK_ZERO, HAMMER_FSCK_PFS_LINK)
+PLANT_TEST(p_pfs_link_short, P_PFS_LINK_SHORT, HAMMER_FSCK_PFS_LINK)
+PLANT_TEST(p_pfs_link_fix, P_PFS_LINK_FIX, HAMMER_FSCK_PFS_LINK)
+PLANT_TEST(p_orphan_pfs1, P_ORPHAN_PFS1, HAMMER_FSCK_ORPHAN)
+PLANT_TEST(p_in_nlinks_pfs1, P_IN_NLINKS_PFS1, HAMMER_FSCK_IN_NLINKS)
+PLANT_TEST(p_dir_parent_pfs1, P_DIR_PARENT_PFS1, HAMMER_FSCK_DIR_PARENT)
+PLANT_TEST(p_orphan_slave, P_ORPHAN_SLAVE, HAMMER_FSCK_ORPHAN)
+
+/* Build with `plant` at v7 and v5; return the report (caller frees). */
+static void pfs_run(int plant, struct hammer_fscheck_report *r, unsigned version,
+		    struct fs *fs)
+{
+	rng = seed * 0x9E3779B97F4A7C15ULL + (uint64_t)plant;
+	fs_new(fs, version);
+	struct built b;
+	build(fs, plant, 40, &b);
+	check(fs, HAMMER_FSCK_NO_CHECKMAP, r);
+}
+
+/*
+ * Links naming a destroyed PFS (DELETED record) and a PFS that never had
+ * a record: one warning each, no errors (a crash between pfs-destroy and
+ * the removal of the link leaves this; readlink shows the raw text).
+ */
+static void p_pfs_link_dangling(void **state)
+{
+	(void)state;
+	for (unsigned v = 5; v <= 7; v += 2) {
+		struct fs fs;
+		struct hammer_fscheck_report r;
+		pfs_run(P_PFS_LINK_DANGLING, &r, v, &fs);
+		expect_only(&r, HAMMER_FSCK_PFS_LINK, "dangling PFS links");
+		assert_int_equal(r.errors, 0);
+		assert_int_equal(r.warnings, 2);
+		for (size_t i = 0; i < r.count; i++)
+			assert_int_equal(r.findings[i].severity, HAMMER_FSCK_WARN);
+		hammer_fscheck_report_free(&r);
+		fs_free(&fs);
+	}
+}
+
+/*
+ * Good PFS images: the clean build has a master with its root, a slave
+ * before its first mirroring (no root), a destroyed PFS (DELETED record,
+ * no records left) and valid links; here also a slave whose root and a
+ * file arrived, flushed and read back.  The PFS findings say where.
+ */
+static void pfs_clean(void **state)
+{
+	(void)state;
+	for (unsigned v = 3; v <= 7; v++) {
+		struct fs fs;
+		struct hammer_fscheck_report r;
+		pfs_run(P_NONE, &r, v, &fs);
+		expect_clean(&r, "PFSs, clean build", 0);
+		hammer_fscheck_report_free(&r);
+		fs_free(&fs);
+		pfs_run(P_PFS_SLAVE_ROOT, &r, v, &fs);
+		expect_clean(&r, "slave with its root", 0);
+		hammer_fscheck_report_free(&r);
+		fs_flush_recache(&fs);
+		check(&fs, 0, &r);
+		expect_clean(&r, "slave with its root, flushed", 0);
+		assert_true(r.checkmap_run);
+		hammer_fscheck_report_free(&r);
+		fs_free(&fs);
+	}
+}
+
+/* Where the findings point: PFS and object of each new code. */
+static void pfs_finding_fields(void **state)
+{
+	(void)state;
+	struct fs fs;
+	struct hammer_fscheck_report r;
+	pfs_run(P_PFS_NO_RECORD, &r, 7, &fs);
+	expect_only(&r, HAMMER_FSCK_PFS_NO_RECORD, "fields: no record");
+	assert_int_equal(r.count, 1);
+	assert_int_equal(r.findings[0].localization, 5u << 16);
+	assert_int_equal(r.findings[0].obj_id, 1);
+	assert_true(r.findings[0].has_elm);
+	assert_int_equal(r.findings[0].elm.localization, (5u << 16) | HAMMER_LOCALIZE_INODE);
+	hammer_fscheck_report_free(&r);
+	fs_free(&fs);
+
+	pfs_run(P_PFS_ROOT, &r, 7, &fs);
+	expect_only(&r, HAMMER_FSCK_PFS_ROOT, "fields: root");
+	assert_int_equal(r.count, 1);
+	assert_int_equal(r.findings[0].localization, 6u << 16);
+	assert_int_equal(r.findings[0].obj_id, 1);
+	assert_int_equal(r.findings[0].severity, HAMMER_FSCK_ERROR);
+	hammer_fscheck_report_free(&r);
+	fs_free(&fs);
+
+	assert_string_equal(hammer_fscheck_code_name(HAMMER_FSCK_PFS_RECORD), "PFS_RECORD");
+	assert_string_equal(hammer_fscheck_code_name(HAMMER_FSCK_PFS_NO_RECORD),
+			    "PFS_NO_RECORD");
+	assert_string_equal(hammer_fscheck_code_name(HAMMER_FSCK_PFS_ROOT), "PFS_ROOT");
+	assert_string_equal(hammer_fscheck_code_name(HAMMER_FSCK_PFS_LINK), "PFS_LINK");
+}
 
 /* An orphan with nlinks 0 (unlinked while open) is a warning only. */
 static void p_orphan_unlinked(void **state)
@@ -1053,7 +1340,11 @@ static void fifo_tests(void **state)
 	hammer_off_t saved_ua = *ua;
 	*ua = HAMMER_OFF_BAD;
 	set_fifo(&fs, base, base + 2 * HAMMER_UNDO_ALIGN);
-	fs_close_stack(&fs);	/* no cached FIFO buffers either */
+	/* the tree (more than the newfs leaf since the PFSs) goes to disk ... */
+	struct hammer_err ferr = { 0 };
+	assert_int_equal(hammer_bufcache_flush_kind(fs.bc, HAMMER_BUF_DATA, &ferr), 0);
+	assert_int_equal(hammer_bufcache_flush_kind(fs.bc, HAMMER_BUF_META, &ferr), 0);
+	fs_close_stack(&fs);	/* ... no cached FIFO buffers either */
 	fs_open_stack(&fs);
 	check(&fs, HAMMER_FSCK_NO_CHECKMAP | HAMMER_FSCK_NO_BTREE_CHECK, &r);
 	expect_only(&r, HAMMER_FSCK_FIFO_RECORD, "FIFO unmapped");
@@ -1474,6 +1765,33 @@ int main(void)
 		cmocka_unit_test(p_data_key),
 		cmocka_unit_test(p_symlink),
 		cmocka_unit_test(p_symlink_len),
+		cmocka_unit_test(p_pfs_record_key),
+		cmocka_unit_test(p_pfs_record_short),
+		cmocka_unit_test(p_pfs_record_flags),
+		cmocka_unit_test(p_pfs_record_label),
+		cmocka_unit_test(p_pfs_record_snapshots),
+		cmocka_unit_test(p_pfs_record_tids),
+		cmocka_unit_test(p_pfs_record_root0_slave),
+		cmocka_unit_test(p_pfs_record_root0_deleted),
+		cmocka_unit_test(p_pfs_record_place_obj),
+		cmocka_unit_test(p_pfs_record_place_pfs),
+		cmocka_unit_test(p_pfs_record_place_inode),
+		cmocka_unit_test(p_pfs_record_dup),
+		cmocka_unit_test(p_pfs_no_record),
+		cmocka_unit_test(p_pfs_no_record_deleted),
+		cmocka_unit_test(p_pfs_root_missing),
+		cmocka_unit_test(p_pfs_root_type),
+		cmocka_unit_test(p_pfs_link),
+		cmocka_unit_test(p_pfs_link_zero),
+		cmocka_unit_test(p_pfs_link_short),
+		cmocka_unit_test(p_pfs_link_fix),
+		cmocka_unit_test(p_pfs_link_dangling),
+		cmocka_unit_test(p_orphan_pfs1),
+		cmocka_unit_test(p_in_nlinks_pfs1),
+		cmocka_unit_test(p_dir_parent_pfs1),
+		cmocka_unit_test(p_orphan_slave),
+		cmocka_unit_test(pfs_clean),
+		cmocka_unit_test(pfs_finding_fields),
 		cmocka_unit_test(fifo_tests),
 		cmocka_unit_test(btree_passthrough),
 		cmocka_unit_test(checkmap_passthrough),
