@@ -9,8 +9,9 @@
  * runs the workload: operations, each followed by fsync, fdatasync or sync.
  * At every completed durability call the oracle records a canonical dump
  * of the whole file system (every path, type, mode, link count, size,
- * content hash, symlink target) and how many epochs of the device log were
- * closed.  Then every crash state of the log is enumerated (sim's prefixes,
+ * content hash, symlink target; then every live PFS's record and the tree
+ * under its root, a slave's as of its sync_end_tid, see dump_pfs) and how
+ * many epochs of the device log were closed.  Then every crash state of the log is enumerated (sim's prefixes,
  * subsets, torn writes, garbage sectors); job k of N judges the states whose
  * index is k modulo N:
  *   1. mount it (stage 1 UNDO recovery runs; a second mount must work too);
