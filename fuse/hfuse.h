@@ -51,7 +51,16 @@ struct hfuse {
 	hammer_ino_t root;		/* handle behind node id 1 (HAMMER_ROOT_INO) */
 	uint32_t pfs_id;		/* the PFS mounted (0: the whole file system) */
 	int pfs_held;			/* hammer_pfs_hold(+1) done: release at unmount */
+	int pfs_counted;		/* counted in pfs_shared (a pfs-mount session) */
 	struct hfuse *parent;		/* a pfs-mount session: the daemon's main one */
+	/*
+	 * Sessions serving the same objects: pfs_shared[id] counts the
+	 * pfs-mount sessions of PFS id, [HAMMER_PFS_MAX_ID + 1] all of them.
+	 * Objects of such a PFS get no kernel caching (timeouts 0, no
+	 * keep_cache, no negative entries): a change through one session
+	 * would not invalidate the other's cache.  Shared by all sessions.
+	 */
+	atomic_uint *pfs_shared;
 	/* pfs-mount sessions of this daemon (main.c; under sub_lock) */
 	pthread_mutex_t sub_lock;
 	struct hfuse_sub *subs;

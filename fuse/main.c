@@ -700,6 +700,7 @@ int hfuse_pfs_mount(struct hfuse *h, uint32_t pfs_id, const char *dir,
 	sh->owner = h->owner;
 	sh->ctl_fd = -1;
 	sh->parent = h;
+	sh->pfs_shared = h->pfs_shared;
 	pthread_mutex_init(&sh->down_lock, NULL);
 	pthread_mutex_init(&sh->wait_lock, NULL);
 	pthread_mutex_init(&sh->syncer_lock, NULL);
@@ -781,6 +782,11 @@ int hfuse_pfs_mount(struct hfuse *h, uint32_t pfs_id, const char *dir,
 		return -EAGAIN;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (h->pfs_shared) {
+		atomic_fetch_add(&h->pfs_shared[sh->pfs_id], 1);
+		atomic_fetch_add(&h->pfs_shared[HAMMER_PFS_MAX_ID + 1], 1);
+		sh->pfs_counted = 1;
+	}
 	pthread_mutex_lock(&h->sub_lock);
 	s->next = h->subs;
 	h->subs = s;
@@ -825,6 +831,11 @@ void hfuse_shutdown(struct hfuse *h)
 		hfuse_drain(h);
 		hfuse_ctl_stop(h);
 		pfs_release(h);
+		if (h->pfs_counted) {
+			atomic_fetch_sub(&h->pfs_shared[h->pfs_id], 1);
+			atomic_fetch_sub(&h->pfs_shared[HAMMER_PFS_MAX_ID + 1], 1);
+			h->pfs_counted = 0;
+		}
 		int rc = h->o.eng.readonly ? 0 : hammer_sync(h->m);
 		if (rc)
 			hfuse_log(h, "flush at the unmount of %s: %s", h->mountpoint,
@@ -869,6 +880,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&h.sub_lock, NULL);
 	h.root = HAMMER_ROOT_INO;
 	h.o.pfs = -1;
+	h.pfs_shared = calloc(HAMMER_PFS_MAX_ID + 2, sizeof(*h.pfs_shared));
 	hammer_mount_opts_init(&h.o.eng);
 	h.o.flush_ms = 30000;
 	h.o.readahead = 4u << 20;
@@ -1120,5 +1132,6 @@ out_engine:
 		status = 1;
 	free(h.mountpoint);
 	free(h.devs_abs);
+	free(h.pfs_shared);
 	return status;
 }

@@ -103,6 +103,26 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* a pfs-mount session serves PFS pfs_id too: no kernel caching */
+static int shared_pfs(struct hfuse *h, uint32_t pfs_id)
+{
+	return h->pfs_shared && atomic_load(&h->pfs_shared[HAMMER_PFS_MAX_ID + 1]) &&
+	       atomic_load(&h->pfs_shared[pfs_id & HAMMER_PFS_MAX_ID]);
+}
+
+static int shared_ino(struct hfuse *h, hammer_ino_t ino)
+{
+	uint32_t pfs = 0;
+	if (!h->pfs_shared || !atomic_load(&h->pfs_shared[HAMMER_PFS_MAX_ID + 1]))
+		return 0;
+	return hammer_ino_pfs(h->m, ino, &pfs) != 0 || shared_pfs(h, pfs);
+}
+
+static int cacheable(struct hfuse *h, const struct hammer_attr *a)
+{
+	return !is_asof(a) && !shared_pfs(h, a->pfs_id);
+}
+
 static void to_stat(const struct hammer_attr *a, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -126,7 +146,7 @@ static void fill_entry(struct hfuse *h, const struct hammer_attr *a,
 	memset(e, 0, sizeof(*e));
 	e->ino = N(h, a->ino);
 	to_stat(a, &e->attr);
-	if (!is_asof(a)) {
+	if (cacheable(h, a)) {
 		e->attr_timeout = h->o.attr_timeout;
 		e->entry_timeout = h->o.entry_timeout;
 	}
@@ -143,7 +163,7 @@ static void reply_attr(fuse_req_t req, const struct hammer_attr *a)
 {
 	struct stat st;
 	to_stat(a, &st);
-	fuse_reply_attr(req, &st, is_asof(a) ? 0.0 : H(req)->o.attr_timeout);
+	fuse_reply_attr(req, &st, cacheable(H(req), a) ? H(req)->o.attr_timeout : 0.0);
 }
 
 /* ---------------------------------------------------------- init */
@@ -257,7 +277,7 @@ static void do_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (rc == 0 && a.ino == HAMMER_ROOT_INO && h->root != HAMMER_ROOT_INO)
 		rc = -ENOENT;	/* PFS #0's root has no node id on a PFS mount */
 	if (rc == -ENOENT && !(parent & HAMMER_INO_ASOF_BIT) &&
-	    !memmem(name, len, "@@", 2)) {
+	    !memmem(name, len, "@@", 2) && !shared_ino(h, parent)) {
 		/* negative entry: creations go through this kernel, which drops it */
 		struct fuse_entry_param e = { .entry_timeout = h->o.entry_timeout };
 		fuse_reply_entry(req, &e);
@@ -514,8 +534,9 @@ static void do_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		reply_err(req, rc);
 		return;
 	}
-	/* all changes come through this kernel, so its page cache stays valid */
-	fi->keep_cache = 1;
+	/* all changes come through this kernel, so its page cache stays valid
+	 * (unless another session serves the same PFS) */
+	fi->keep_cache = !shared_ino(h, ino);
 	if (fuse_reply_open(req, fi) != 0)
 		hammer_release(h->m, ino);	/* interrupted: no release will come */
 }
@@ -537,7 +558,7 @@ static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	struct fuse_entry_param e;
 	fill_entry(h, &a, &e);
-	fi->keep_cache = 1;
+	fi->keep_cache = !shared_pfs(h, a.pfs_id);
 	if (fuse_reply_create(req, &e, fi) != 0)
 		hammer_release(h->m, a.ino);
 }

@@ -85,6 +85,12 @@ expect "pfs-mount root inode" "$((2 << 48 | 1))" "$(stat -c %i "$P")"
 expect "pfs-mount sees the files" "b 1" "$(cat "$P/d/f1" 2>&1)"
 echo via-pfs-mount > "$P/new" || fail "write through pfs-mount" "echo > $P/new"
 expect "link sees the pfs-mount's write" "via-pfs-mount" "$(cat "$M/pfs/b/new" 2>&1)"
+# two sessions, one PFS: neither may keep stale pages or attributes
+cat "$P/d/f1" "$M/pfs/b/d/f2" >/dev/null
+echo changed-through-link > "$M/pfs/b/d/f1"
+echo changed-through-pfs-mount > "$P/d/f2"
+expect "pfs-mount sees a change through the link" "changed-through-link" "$(cat "$P/d/f1" 2>&1)"
+expect "link sees a change through pfs-mount" "changed-through-pfs-mount" "$(cat "$M/pfs/b/d/f2" 2>&1)"
 refuse "pfs-destroy refused while pfs-mounted" "busy" \
   bash -c "printf 'y\ny\n' | '$HAMMER' -d pfs-destroy '$M/pfs/b'"
 refuse "a directory is not a PFS root" "not the root of a PFS" "$HELPER" "$M/pfs/b/d" "$work"
