@@ -29,7 +29,9 @@
  *      file, key), symlink targets, records of objects with no live inode;
  *   4. per object, from the table: nlinks against the live entries naming
  *      it, orphans, directory parents, hard-linked directories, long
- *      symlinks without their FIX record;
+ *      symlinks without their FIX record, PFS links naming no live PFS;
+ *      then per PFS: records without a live PFS record, master roots
+ *      (codes PFS_*, below; PFS records and link texts are read in 2-3);
  *   5. the UNDO/REDO FIFO: zone-3 first/next inside the FIFO, and (v4+)
  *      every record from first to next valid with consecutive sequence
  *      numbers;
