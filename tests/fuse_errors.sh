@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuse_errors.sh: what hammer-fuse refuses and how: bad command lines and
-# mount options (clear messages; pfs= is reserved), images that are not
+# mount options (clear messages; pfs= of a missing PFS), images that are not
 # HAMMER or are corrupt (refused naming the problem), a volume already
 # mounted; corruption met while mounted (EIO, logged once); a full file
 # system (ENOSPC, then still consistent and usable).  Also that every
@@ -28,7 +28,8 @@ refused "no arguments" "usage:"
 refused "one argument" "usage:" "$img"
 refused "unknown option" "unknown mount option 'bogus'" -o bogus "$img" "$M"
 refused "unknown FUSE option" "unknown mount option 'max_read=4096'" -o max_read=4096 "$img" "$M"
-refused "pfs reserved" "PFS mounts are not supported yet" -o pfs=1 "$img" "$M"
+refused "pfs of a missing PFS" "PFS #1 does not exist" -o pfs=1 "$img" "$M"
+refused "pfs out of range" "bad value in mount option" -o pfs=65536 "$img" "$M"
 refused "fsync_mode range" "bad value in mount option 'fsync_mode=9'" -o fsync_mode=9 "$img" "$M"
 refused "skip_redo range" "bad value in mount option 'skip_redo=3'" -o skip_redo=3 "$img" "$M"
 refused "cache syntax" "bad value in mount option 'cache=lots'" -o cache=lots "$img" "$M"
