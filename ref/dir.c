@@ -271,23 +271,16 @@ static int fill_target(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 		       hammer_tid_t asof, struct hammer_attr *a)
 {
 	struct eng_view v;
-	hammer_ino_t h;
-	if (asof == ASOF_LIVE && pfs_loc == 0 && !m->o.asof) {
-		h = (hammer_ino_t)obj;
-	} else {
-		if (m->o.asof && asof == ASOF_LIVE)
-			asof = m->o.asof;
-		h = asof_handle(m, obj, pfs_loc, asof);
-		if (!h)
-			return -ENOMEM;
-	}
+	hammer_ino_t h = eng_handle(m, obj, pfs_loc, asof);
+	if (!h)
+		return -ENOMEM;
 	int rc = eng_view(m, h, &v);
 	if (rc == -ENOENT)
 		return HAMMER_CORRUPT(&m->err, ~0ULL,
 				      "directory entry names object %lld, "
 				      "which has no inode", (long long)obj);
 	if (!rc)
-		eng_view_attr(&v, a);
+		eng_view_attr(m, &v, a);
 	return rc;
 }
 
@@ -327,9 +320,25 @@ int hammer_lookup(struct hammer_mount *m, hammer_ino_t dir, const char *name,
 			goto out;
 		}
 		uint32_t pfs = s.has_pfs ? s.pfs_id << 16 : v.pfs_loc;
-		if (s.has_pfs) {
-			/* the root of that PFS as of the TID */
-			rc = fill_target(m, 1, pfs, t, a);
+		if (s.has_pfs && s.name_len == 0) {
+			/*
+			 * The root of that PFS as of the TID: a master's live
+			 * root, a slave's as of its sync_end_tid.  No root
+			 * there (a slave before its first mirroring, a TID
+			 * before the PFS) is -ENOENT, not corruption.
+			 */
+			rc = t == ASOF_LIVE ? pfs_enter(m, s.pfs_id, &t) : 0;
+			if (!rc) {
+				hammer_ino_t h = eng_handle(m, 1, pfs, t);
+				struct eng_view pv;
+				rc = h ? eng_view(m, h, &pv) : -ENOMEM;
+				if (!rc && pv.d.obj_type != HAMMER_OBJTYPE_DIRECTORY)
+					rc = HAMMER_CORRUPT(&m->err, ~0ULL,
+						"the root of PFS #%u is not a "
+						"directory", s.pfs_id);
+				if (!rc)
+					eng_view_attr(m, &pv, a);
+			}
 		} else if (s.name_len == 0) {
 			rc = fill_target(m, v.obj, pfs, t, a);
 		} else {
@@ -357,9 +366,20 @@ static int create_obj(struct hammer_mount *m, hammer_ino_t dir, const char *name
 		      uint32_t gid, const char *target, size_t tlen,
 		      struct hammer_attr *a)
 {
+	pthread_mutex_lock(&m->lock);
+	int rc = dir_create_locked(m, dir, name, len, mode, rdev, uid, gid,
+				   target, tlen, a);
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+int dir_create_locked(struct hammer_mount *m, hammer_ino_t dir,
+		      const char *name, size_t len, uint32_t mode,
+		      uint64_t rdev, uint32_t uid, uint32_t gid,
+		      const char *target, size_t tlen, struct hammer_attr *a)
+{
 	struct eng_view dv;
 	uint8_t type = obj_type_of_mode(mode);
-	pthread_mutex_lock(&m->lock);
 	int rc = dir_live(m, dir, &dv);
 	if (rc)
 		goto out;
@@ -442,9 +462,13 @@ static int create_obj(struct hammer_mount *m, hammer_ino_t dir, const char *name
 		goto out;
 	}
 	dir_touch(m, dp);
-	ino_fill_attr(&ip->d, obj, (hammer_ino_t)obj, 0, 0, a);
+	hammer_ino_t h = eng_handle(m, obj, ip->pfs_loc, ASOF_LIVE);
+	if (!h) {
+		rc = -ENOMEM;	/* the object exists; only its handle is missing */
+		goto out;
+	}
+	ino_fill_attr(&ip->d, obj, ip->pfs_loc, h, 0, 0, a);
 out:
-	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
 
@@ -491,6 +515,17 @@ int hammer_readlink(struct hammer_mount *m, hammer_ino_t ino, char *buf,
 	}
 	size_t n = (size_t)v.d.size;
 	if (n <= HAMMER_INODE_BASESYMLEN) {
+		char shown[40];
+		int k = v.pfs_loc == 0 && v.asof == ASOF_LIVE
+				? pfs_link_text(m, (const char *)v.d.ext.symlink,
+						n, shown, sizeof(shown))
+				: -EINVAL;
+		if (k > 0) {
+			/* a PFS link, as DragonFly's readlink shows it */
+			memcpy(buf, shown, (size_t)k < size ? (size_t)k : size);
+			rc = k;
+			goto out;
+		}
 		memcpy(buf, v.d.ext.symlink, n < size ? n : size);
 		rc = (int)n;
 		goto out;
@@ -589,7 +624,6 @@ static int remove_name(struct hammer_mount *m, hammer_ino_t dir,
 	struct hammer_btree_leaf_elm rec;
 	int64_t target;
 	struct hammer_inode *ip;
-	struct hammer_asof_obj ao;
 	pthread_mutex_lock(&m->lock);
 	int rc = dir_live(m, dir, &dv);
 	if (rc)
@@ -610,7 +644,7 @@ static int remove_name(struct hammer_mount *m, hammer_ino_t dir,
 			      &rec, &target);
 	if (rc)
 		goto out;
-	rc = ino_get(m, (hammer_ino_t)target, &ip, &ao);
+	rc = ino_live(m, target, dv.pfs_loc, &ip);
 	if (rc == -ENOENT || rc == -ESTALE)
 		rc = HAMMER_CORRUPT(&m->err, rec.data_offset,
 				    "entry in directory %lld names object %lld, "
@@ -666,6 +700,10 @@ int hammer_link(struct hammer_mount *m, hammer_ino_t ino, hammer_ino_t dir,
 		rc = -EPERM;
 		goto out;
 	}
+	if (v.pfs_loc != dv.pfs_loc) {
+		rc = -EXDEV;
+		goto out;
+	}
 	if (v.d.nlinks == 0 || (v.ip->flags & INO_GONE)) {
 		rc = -ENOENT;
 		goto out;
@@ -702,7 +740,7 @@ int hammer_link(struct hammer_mount *m, hammer_ino_t ino, hammer_ino_t dir,
 	v.ip->d.ctime = eng_now(m);
 	ino_dirty(m, v.ip, INO_DIRTY);
 	dir_touch(m, dv.ip);
-	ino_fill_attr(&v.ip->d, v.obj, ino, 0, v.ip->rec_tid, a);
+	ino_fill_attr(&v.ip->d, v.obj, v.pfs_loc, ino, 0, v.ip->rec_tid, a);
 out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;
@@ -711,16 +749,16 @@ out:
 /* ---------------------------------------------------------- rename */
 
 /* Is `anc` (a directory) `obj` or one of its ancestors? */
-static int is_ancestor(struct hammer_mount *m, int64_t anc, int64_t obj)
+static int is_ancestor(struct hammer_mount *m, uint32_t loc, int64_t anc,
+		       int64_t obj)
 {
 	struct hammer_inode *ip;
-	struct hammer_asof_obj ao;
 	for (int depth = 0; depth < 100000; depth++) {
 		if (obj == anc)
 			return 1;
 		if (obj == 1)
 			return 0;
-		int rc = ino_get(m, (hammer_ino_t)obj, &ip, &ao);
+		int rc = ino_live(m, obj, loc, &ip);
 		if (rc)
 			return rc;
 		if (ip->d.parent_obj_id == 0 || ip->d.parent_obj_id == obj)
@@ -740,7 +778,6 @@ int hammer_rename(struct hammer_mount *m, hammer_ino_t sdir, const char *sname,
 	struct hammer_btree_leaf_elm srec, drec;
 	int64_t sobj, dobj = 0;
 	struct hammer_inode *sip, *dip = NULL;
-	struct hammer_asof_obj ao;
 	int rc;
 
 	if ((flags & ~(HAMMER_RENAME_NOREPLACE | HAMMER_RENAME_EXCHANGE)) ||
@@ -750,6 +787,8 @@ int hammer_rename(struct hammer_mount *m, hammer_ino_t sdir, const char *sname,
 	rc = dir_live(m, sdir, &sv);
 	if (!rc)
 		rc = dir_live(m, ddir, &dv);
+	if (!rc && sv.pfs_loc != dv.pfs_loc)
+		rc = -EXDEV;		/* every PFS is a file system of its own */
 	if (rc)
 		goto out;
 	if (is_dot(sname, slen) || is_dot(dname, dlen)) {
@@ -770,7 +809,7 @@ int hammer_rename(struct hammer_mount *m, hammer_ino_t sdir, const char *sname,
 		rc = dir_find(m, sv.obj, sv.pfs_loc, &sv.d, sname, slen, ASOF_LIVE,
 			      &srec, &sobj);
 	if (!rc)
-		rc = ino_get(m, (hammer_ino_t)sobj, &sip, &ao);
+		rc = ino_live(m, sobj, sv.pfs_loc, &sip);
 	if (rc)
 		goto out;
 	rc = dir_find(m, dv.obj, dv.pfs_loc, &dv.d, dname, dlen, ASOF_LIVE, &drec,
@@ -780,7 +819,7 @@ int hammer_rename(struct hammer_mount *m, hammer_ino_t sdir, const char *sname,
 	int dexists = rc == 0;
 	rc = 0;
 	if (dexists) {
-		rc = ino_get(m, (hammer_ino_t)dobj, &dip, &ao);
+		rc = ino_live(m, dobj, dv.pfs_loc, &dip);
 		if (rc)
 			goto out;
 	}
@@ -798,14 +837,14 @@ int hammer_rename(struct hammer_mount *m, hammer_ino_t sdir, const char *sname,
 		goto out;		/* same object: nothing to do (POSIX) */
 	/* no directory may move below itself */
 	if (sisdir && sv.obj != dv.obj) {
-		rc = is_ancestor(m, sobj, dv.obj);
+		rc = is_ancestor(m, dv.pfs_loc, sobj, dv.obj);
 		if (rc) {
 			rc = rc > 0 ? -EINVAL : rc;
 			goto out;
 		}
 	}
 	if ((flags & HAMMER_RENAME_EXCHANGE) && disdir && sv.obj != dv.obj) {
-		rc = is_ancestor(m, dobj, sv.obj);
+		rc = is_ancestor(m, sv.pfs_loc, dobj, sv.obj);
 		if (rc) {
 			rc = rc > 0 ? -EINVAL : rc;
 			goto out;
@@ -886,11 +925,11 @@ static int rd_visit(void *vctx, const struct hammer_btree_leaf_elm *el)
 	int64_t t;
 	memcpy(&t, d, 8);
 	t = (int64_t)le64toh((uint64_t)t);
-	hammer_ino_t h = (hammer_ino_t)t;
-	if (r->v->asof != ASOF_LIVE)
-		h = asof_handle(r->m, t, r->v->pfs_loc, r->v->asof);
-	else if (r->m->o.asof)
-		h = asof_handle(r->m, t, r->v->pfs_loc, r->m->o.asof);
+	hammer_ino_t h = eng_handle(r->m, t, r->v->pfs_loc, r->v->asof);
+	if (!h) {
+		r->rc = -ENOMEM;
+		return 1;
+	}
 	if (r->fn(r->ctx, (const char *)d + 16, (size_t)el->data_len - 16, h,
 		  dtype_of(el->base.obj_type), (uint64_t)el->base.key + 1)) {
 		r->stopped = 1;

@@ -134,6 +134,12 @@ struct hammer_mount {
 	/* as-of handles: index = handle & ~HAMMER_INO_ASOF_BIT, from 1 */
 	struct hammer_asof_obj *asofs;
 	size_t nasofs, asofs_cap;
+	uint32_t *asof_hidx;		/* open addressing: index + 1, 0 = free */
+	size_t asof_hcap;
+
+	/* PFSs (pfs.c): PFS_* flags per id, and hold counts (PFS mounts) */
+	uint8_t *pfs_state;
+	uint32_t *pfs_hold;
 
 	/*
 	 * REDO bookkeeping.  redo_first[0] is the FIFO address of the first
@@ -197,7 +203,8 @@ struct eng_view {
 	struct hammer_inode_data d;
 };
 int eng_view(struct hammer_mount *m, hammer_ino_t h, struct eng_view *v);
-void eng_view_attr(const struct eng_view *v, struct hammer_attr *a);
+void eng_view_attr(struct hammer_mount *m, const struct eng_view *v,
+		   struct hammer_attr *a);
 
 /* mount.c */
 int eng_begin(struct hammer_mount *m);		/* open a cycle if needed */
@@ -268,11 +275,21 @@ int ino_destroy(struct hammer_mount *m, struct hammer_inode *ip);
 void ino_cache_free(struct hammer_mount *m);
 void ino_cache_trim(struct hammer_mount *m);
 int ino_release_all(struct hammer_mount *m);
+/* Any open file among the cached live inodes of PFS localization loc? */
+int ino_pfs_busy(struct hammer_mount *m, uint32_t loc);
+/* Forget the cached live inodes of loc (unchanged since a sync, or doomed). */
+void ino_drop_pfs(struct hammer_mount *m, uint32_t loc);
 void ino_fill_attr(const struct hammer_inode_data *d, int64_t obj_id,
-		   hammer_ino_t handle, hammer_tid_t asof, hammer_tid_t ctid,
-		   struct hammer_attr *a);
+		   uint32_t pfs_loc, hammer_ino_t handle, hammer_tid_t asof,
+		   hammer_tid_t ctid, struct hammer_attr *a);
 hammer_ino_t asof_handle(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 			 hammer_tid_t asof);
+/* The handle of (obj, pfs_loc) at asof (ASOF_LIVE: live); 0 = no memory. */
+hammer_ino_t eng_handle(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
+			hammer_tid_t asof);
+/* The cached live inode of (obj, pfs_loc), loaded if needed. */
+int ino_live(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
+	     struct hammer_inode **ipp);
 uint32_t ino_mode(const struct hammer_inode_data *d);
 uint8_t obj_type_of_mode(uint32_t mode);
 
@@ -286,6 +303,28 @@ int dir_find(struct hammer_mount *m, int64_t dir_obj, uint32_t pfs_loc,
 	     hammer_tid_t asof, struct hammer_btree_leaf_elm *rec,
 	     int64_t *target);
 int dir_is_empty(struct hammer_mount *m, struct hammer_inode *dp);
+/* hammer_mknod/mkdir/symlink with the mount lock held. */
+int dir_create_locked(struct hammer_mount *m, hammer_ino_t dir,
+		      const char *name, size_t len, uint32_t mode,
+		      uint64_t rdev, uint32_t uid, uint32_t gid,
+		      const char *target, size_t tlen, struct hammer_attr *a);
+/* The PFS link text readlink shows for a stored "@@PFS%05d" (pfs.c). */
+int pfs_link_text(struct hammer_mount *m, const char *stored, size_t n,
+		  char *out, size_t size);
+
+/* PFS state (pfs.c): per id, loaded at mount */
+#define PFS_LIVE	0x1u	/* a record without DELETED */
+#define PFS_SLAVE	0x2u
+#define PFS_BAD		0x4u	/* its record could not be read */
+int pfs_load(struct hammer_mount *m);
+/* Read-write mounts: finish destroys a crash interrupted. */
+int pfs_resume(struct hammer_mount *m);
+void pfs_free(struct hammer_mount *m);
+/*
+ * Where a lookup of "@@<tid>:NNNNN" leads: fills *asof (a slave's live view
+ * is its sync_end_tid).  -ENOENT when the PFS has no live record.
+ */
+int pfs_enter(struct hammer_mount *m, uint32_t pfs_id, hammer_tid_t *asof);
 
 /* files (file.c) */
 int file_truncate(struct hammer_mount *m, struct hammer_inode *ip,

@@ -110,7 +110,24 @@ struct hammer_attr {
 	uint32_t uflags;		/* chflags bits (HAMMER_UF_*) */
 	hammer_tid_t create_tid;	/* of the inode record */
 	hammer_tid_t asof;		/* 0 for live objects */
+	uint32_t pfs_id;		/* the PFS the object lives in */
 };
+
+/*
+ * The inode number a front end reports for object obj_id of PFS pfs_id.
+ * PFS #0 reports the object id.  Every PFS has its own object 1 (its root)
+ * and a slave's ids come from its master's TID space, so other PFSs put
+ * the PFS id in bits 48..63: object ids are TIDs, which start at 2^32 and
+ * grow by one per transaction, so they stay below 2^48 in practice and
+ * the numbers of different PFSs never meet (a larger id, only seen on a
+ * hostile image, may alias: harmless, the handle is what names objects).
+ */
+static inline uint64_t hammer_report_ino(int64_t obj_id, uint32_t pfs_id)
+{
+	if (pfs_id == 0 || (uint64_t)obj_id >= (1ULL << 48))
+		return (uint64_t)obj_id;
+	return (uint64_t)obj_id | ((uint64_t)pfs_id << 48);
+}
 
 #define HAMMER_UF_NODUMP	0x00000001u
 #define HAMMER_UF_NOHISTORY	0x00000040u
@@ -260,6 +277,84 @@ int hammer_mount_info(struct hammer_mount *m, struct hammer_mount_info *mi);
  */
 int hammer_pfs_get(struct hammer_mount *m, uint32_t pfs_id,
 		   struct hammer_pseudofs_data *out, struct hammer_err *err);
+
+/* ---------------------------------------------------------- PFS (pfs.c) */
+
+/*
+ * Pseudo-filesystems.  PFS #0 is the root PFS (always a master).  PFS n
+ * (1..65535) keeps its objects in localization n << 16; its record lives
+ * in PFS #0 (see hammer_pfs_get) and its link is a symlink in PFS #0 whose
+ * stored target is "@@PFS%05d", shown by readlink as "@@-1:%05d" for a
+ * master and "@@0x%016llx:%05d" (sync_end_tid) for a slave, as DragonFly
+ * shows it.  Looking up "@@-1:NNNNN" in any directory enters the live root
+ * of a master; for a slave it enters the root as of its sync_end_tid,
+ * read-only (-EROFS to every change), and -ENOENT while it has no root
+ * (before its first mirroring).  The objects of a master are writable.
+ *
+ * A PFS is busy while hammer_pfs_hold holds it (a PFS mount) or while one
+ * of its files is open; upgrade, downgrade and destroy then answer -EBUSY.
+ */
+#define HAMMER_PFS_MAX_ID	65535
+
+/*
+ * As DragonFly's GET: the record of a live PFS, with a master's
+ * sync_end_tid replaced by the last durable TID (flush_tid).  -ENOENT for
+ * no record or a DELETED one.
+ */
+int hammer_pfs_status(struct hammer_mount *m, uint32_t pfs_id,
+		      struct hammer_pseudofs_data *out, struct hammer_err *err);
+/* The lowest id (from 1) with no live PFS; -ENOSPC when all are used. */
+int hammer_pfs_free_id(struct hammer_mount *m, uint32_t *pfs_id);
+/*
+ * Create PFS pfs_id (1..65535) from *pd (SLAVE in mirror_flags makes a
+ * slave; DELETED must be clear) and its link `name` in directory `dir`,
+ * which must be a live directory of PFS #0 (-EXDEV otherwise), in one
+ * call: the record, a master's root directory (mode 0755, owner 0, as
+ * DragonFly's), and the symlink (owned by uid/gid) reach the disk in the
+ * same flush cycle.  -EEXIST: the name exists or the PFS is live.  A
+ * DELETED record of the id is replaced.  *link gets the link's attributes.
+ */
+int hammer_pfs_create(struct hammer_mount *m, hammer_ino_t dir,
+		      const char *name, size_t len, uint32_t pfs_id,
+		      const struct hammer_pseudofs_data *pd, uint32_t uid,
+		      uint32_t gid, struct hammer_attr *link);
+/*
+ * pfs-update: replace the record of live PFS pfs_id with *pd.  The SLAVE
+ * and DELETED flags cannot change here (-EINVAL: that is upgrade,
+ * downgrade and destroy).  PFS #0 may be updated (never made a slave).
+ */
+int hammer_pfs_update(struct hammer_mount *m, uint32_t pfs_id,
+		      const struct hammer_pseudofs_data *pd);
+/*
+ * Slave to master: every record of the PFS created after sync_end_tid is
+ * removed and every deletion after it undone, then SLAVE is cleared (a
+ * root directory is made if the slave never had one).  Already a master:
+ * 0, nothing done.
+ */
+int hammer_pfs_upgrade(struct hammer_mount *m, uint32_t pfs_id);
+/*
+ * Master to slave: the PFS is synced, SLAVE set and sync_end_tid raised to
+ * at least the durable TID.  Already a slave: 0.
+ */
+int hammer_pfs_downgrade(struct hammer_mount *m, uint32_t pfs_id);
+/*
+ * Destroy: every record of localizations pfs_id << 16 .. | 0xFFFF removed
+ * physically (history included) and its space freed, then DELETED set in
+ * the record (the id becomes free).  The link is the caller's to remove.
+ * PFS #0: -EINVAL.
+ */
+int hammer_pfs_destroy(struct hammer_mount *m, uint32_t pfs_id);
+/* Hold (+1) or release (-1) PFS pfs_id for a PFS mount. */
+int hammer_pfs_hold(struct hammer_mount *m, uint32_t pfs_id, int delta);
+/* The PFS a handle's object lives in. */
+int hammer_ino_pfs(struct hammer_mount *m, hammer_ino_t ino, uint32_t *pfs_id);
+/*
+ * The handle of the root of PFS pfs_id as a PFS mount sees it: the live
+ * root of a master, the root as of sync_end_tid of a slave (-ENOENT before
+ * its first mirroring).
+ */
+int hammer_pfs_root(struct hammer_mount *m, uint32_t pfs_id,
+		    struct hammer_attr *a);
 
 /*
  * Run the full checker (ref/fscheck.h) on the mounted file system, as it is

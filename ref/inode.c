@@ -284,12 +284,13 @@ uint32_t ino_mode(const struct hammer_inode_data *d)
 }
 
 void ino_fill_attr(const struct hammer_inode_data *d, int64_t obj_id,
-		   hammer_ino_t handle, hammer_tid_t asof, hammer_tid_t ctid,
-		   struct hammer_attr *a)
+		   uint32_t pfs_loc, hammer_ino_t handle, hammer_tid_t asof,
+		   hammer_tid_t ctid, struct hammer_attr *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->ino = handle;
-	a->obj_id = (uint64_t)obj_id;
+	a->obj_id = hammer_report_ino(obj_id, pfs_loc >> 16);
+	a->pfs_id = pfs_loc >> 16;
 	a->mode = ino_mode(d);
 	a->nlink = d->nlinks;
 	a->uid = eng_uuid_to_id(&d->uid);
@@ -343,9 +344,9 @@ int ino_load(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 
 /* ---------------------------------------------------------- cache */
 
-static size_t ihash(const struct hammer_mount *m, int64_t obj)
+static size_t ihash(const struct hammer_mount *m, int64_t obj, uint32_t loc)
 {
-	uint64_t x = (uint64_t)obj * 0x9E3779B97F4A7C15ULL;
+	uint64_t x = ((uint64_t)obj ^ ((uint64_t)loc << 31)) * 0x9E3779B97F4A7C15ULL;
 	return (size_t)(x >> 32) & (m->ihash_size - 1);
 }
 
@@ -363,7 +364,7 @@ static int ihash_grow(struct hammer_mount *m)
 		struct hammer_inode *ip = old[i], *nx;
 		for (; ip; ip = nx) {
 			nx = ip->hnext;
-			size_t h = ihash(m, ip->obj_id);
+			size_t h = ihash(m, ip->obj_id, ip->pfs_loc);
 			ip->hnext = nh[h];
 			nh[h] = ip;
 		}
@@ -372,12 +373,14 @@ static int ihash_grow(struct hammer_mount *m)
 	return 0;
 }
 
-static struct hammer_inode *ihash_find(struct hammer_mount *m, int64_t obj)
+static struct hammer_inode *ihash_find(struct hammer_mount *m, int64_t obj,
+				       uint32_t loc)
 {
 	if (!m->ihash_size)
 		return NULL;
-	for (struct hammer_inode *ip = m->ihash[ihash(m, obj)]; ip; ip = ip->hnext)
-		if (ip->obj_id == obj)
+	for (struct hammer_inode *ip = m->ihash[ihash(m, obj, loc)]; ip;
+	     ip = ip->hnext)
+		if (ip->obj_id == obj && ip->pfs_loc == loc)
 			return ip;
 	return NULL;
 }
@@ -389,7 +392,7 @@ static int ihash_add(struct hammer_mount *m, struct hammer_inode *ip)
 		if (rc)
 			return rc;
 	}
-	size_t h = ihash(m, ip->obj_id);
+	size_t h = ihash(m, ip->obj_id, ip->pfs_loc);
 	ip->hnext = m->ihash[h];
 	m->ihash[h] = ip;
 	m->ninodes++;
@@ -398,7 +401,7 @@ static int ihash_add(struct hammer_mount *m, struct hammer_inode *ip)
 
 static void ihash_del(struct hammer_mount *m, struct hammer_inode *ip)
 {
-	struct hammer_inode **pp = &m->ihash[ihash(m, ip->obj_id)];
+	struct hammer_inode **pp = &m->ihash[ihash(m, ip->obj_id, ip->pfs_loc)];
 	for (; *pp; pp = &(*pp)->hnext)
 		if (*pp == ip) {
 			*pp = ip->hnext;
@@ -448,15 +451,57 @@ void ino_dirty(struct hammer_mount *m, struct hammer_inode *ip, unsigned how)
 	}
 }
 
+/*
+ * The handle table: objects that are not live objects of PFS #0 (as-of
+ * views, every object of another PFS, and every object of an as-of mount
+ * reached by table) get handle HAMMER_INO_ASOF_BIT | index.  An entry with
+ * asof == ASOF_LIVE is a live object of another PFS: writable (unless the
+ * mount is read-only), cached like any live inode.  A hash on (obj, loc,
+ * asof) keeps the lookup constant-time: a walk of a PFS with many files
+ * makes one entry per object.  Entries are never recycled during a mount.
+ */
+static size_t htab_hash(int64_t obj, uint32_t loc, hammer_tid_t asof)
+{
+	uint64_t x = (uint64_t)obj * 0x9E3779B97F4A7C15ULL;
+	x ^= ((uint64_t)loc << 17) ^ (asof * 0xC2B2AE3D27D4EB4FULL);
+	return (size_t)(x ^ (x >> 29));
+}
+
+static int htab_grow(struct hammer_mount *m)
+{
+	size_t ncap = m->asof_hcap ? m->asof_hcap * 2 : 256;
+	uint32_t *nh = calloc(ncap, sizeof(*nh));
+	if (!nh)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nasofs; i++) {
+		const struct hammer_asof_obj *a = &m->asofs[i];
+		size_t j = htab_hash(a->obj_id, a->pfs_loc, a->asof) & (ncap - 1);
+		while (nh[j])
+			j = (j + 1) & (ncap - 1);
+		nh[j] = (uint32_t)(i + 1);
+	}
+	free(m->asof_hidx);
+	m->asof_hidx = nh;
+	m->asof_hcap = ncap;
+	return 0;
+}
+
 hammer_ino_t asof_handle(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 			 hammer_tid_t asof)
 {
-	/* linear dedupe is fine: as-of handles come from explicit user lookups */
-	for (size_t i = 0; i < m->nasofs; i++) {
-		struct hammer_asof_obj *a = &m->asofs[i];
-		if (a->obj_id == obj && a->pfs_loc == pfs_loc && a->asof == asof)
-			return HAMMER_INO_ASOF_BIT | (i + 1);
+	if (m->asof_hcap) {
+		size_t j = htab_hash(obj, pfs_loc, asof) & (m->asof_hcap - 1);
+		for (; m->asof_hidx[j]; j = (j + 1) & (m->asof_hcap - 1)) {
+			const struct hammer_asof_obj *a = &m->asofs[m->asof_hidx[j] - 1];
+			if (a->obj_id == obj && a->pfs_loc == pfs_loc &&
+			    a->asof == asof)
+				return HAMMER_INO_ASOF_BIT | m->asof_hidx[j];
+		}
 	}
+	if (m->nasofs >= UINT32_MAX - 1)
+		return 0;
+	if ((m->nasofs + 1) * 2 > m->asof_hcap && htab_grow(m))
+		return 0;
 	if (m->nasofs == m->asofs_cap) {
 		size_t ncap = m->asofs_cap ? m->asofs_cap * 2 : 64;
 		struct hammer_asof_obj *n = realloc(m->asofs, ncap * sizeof(*n));
@@ -467,7 +512,51 @@ hammer_ino_t asof_handle(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 	}
 	m->asofs[m->nasofs] = (struct hammer_asof_obj){ obj, pfs_loc, asof };
 	m->nasofs++;
+	size_t j = htab_hash(obj, pfs_loc, asof) & (m->asof_hcap - 1);
+	while (m->asof_hidx[j])
+		j = (j + 1) & (m->asof_hcap - 1);
+	m->asof_hidx[j] = (uint32_t)m->nasofs;
 	return HAMMER_INO_ASOF_BIT | m->nasofs;
+}
+
+/* The handle of (obj, pfs_loc) seen at asof (ASOF_LIVE: the live object). */
+hammer_ino_t eng_handle(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
+			hammer_tid_t asof)
+{
+	if (asof == ASOF_LIVE && m->o.asof)
+		asof = m->o.asof;
+	if (asof == ASOF_LIVE && pfs_loc == 0 && obj > 0)
+		return (hammer_ino_t)obj;
+	return asof_handle(m, obj, pfs_loc, asof);
+}
+
+/* The cached live inode of (obj, pfs_loc), loaded if needed. */
+int ino_live(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
+	     struct hammer_inode **ipp)
+{
+	*ipp = NULL;
+	if (obj <= 0)
+		return -ESTALE;
+	struct hammer_inode *ip = ihash_find(m, obj, pfs_loc);
+	if (ip) {
+		if (ip->flags & INO_DESTROYED)
+			return -ENOENT;
+		*ipp = ip;
+		return 0;
+	}
+	struct hammer_inode_data d;
+	struct hammer_btree_leaf_elm rec;
+	int rc = ino_load(m, obj, pfs_loc, ASOF_LIVE, &d, &rec);
+	if (rc)
+		return rc;
+	ip = ino_new(m, obj, pfs_loc);
+	if (!ip)
+		return -ENOMEM;
+	ip->d = d;
+	ip->rec_tid = rec.base.create_tid;
+	ip->rec_data = rec.data_offset;
+	*ipp = ip;
+	return 0;
 }
 
 /*
@@ -484,6 +573,14 @@ int ino_get(struct hammer_mount *m, hammer_ino_t h, struct hammer_inode **ipp,
 		if (i == 0 || i > m->nasofs)
 			return -ESTALE;
 		*ao = m->asofs[i - 1];
+		if (ao->asof == ASOF_LIVE && !m->o.asof) {
+			/* a live handle of a PFS since destroyed or downgraded */
+			uint32_t id = ao->pfs_loc >> 16;
+			if (id && m->pfs_state &&
+			    (m->pfs_state[id] & (PFS_LIVE | PFS_SLAVE)) != PFS_LIVE)
+				return -ESTALE;
+			return ino_live(m, ao->obj_id, ao->pfs_loc, ipp);
+		}
 		return 0;
 	}
 	if (h == 0 || h > (uint64_t)INT64_MAX)
@@ -492,26 +589,7 @@ int ino_get(struct hammer_mount *m, hammer_ino_t h, struct hammer_inode **ipp,
 		*ao = (struct hammer_asof_obj){ (int64_t)h, 0, m->o.asof };
 		return 0;
 	}
-	struct hammer_inode *ip = ihash_find(m, (int64_t)h);
-	if (ip) {
-		if (ip->flags & INO_DESTROYED)
-			return -ENOENT;
-		*ipp = ip;
-		return 0;
-	}
-	struct hammer_inode_data d;
-	struct hammer_btree_leaf_elm rec;
-	int rc = ino_load(m, (int64_t)h, 0, ASOF_LIVE, &d, &rec);
-	if (rc)
-		return rc;
-	ip = ino_new(m, (int64_t)h, 0);
-	if (!ip)
-		return -ENOMEM;
-	ip->d = d;
-	ip->rec_tid = rec.base.create_tid;
-	ip->rec_data = rec.data_offset;
-	*ipp = ip;
-	return 0;
+	return ino_live(m, (int64_t)h, 0, ipp);
 }
 
 /* Write the inode's record (new version, or atime/mtime in place). */
@@ -620,6 +698,39 @@ int ino_release_all(struct hammer_mount *m)
 	return 0;
 }
 
+int ino_pfs_busy(struct hammer_mount *m, uint32_t loc)
+{
+	for (size_t i = 0; i < m->ihash_size; i++)
+		for (struct hammer_inode *ip = m->ihash[i]; ip; ip = ip->hnext)
+			if (ip->pfs_loc == loc && ip->opens > 0 &&
+			    !(ip->flags & INO_DESTROYED))
+				return 1;
+	return 0;
+}
+
+void ino_drop_pfs(struct hammer_mount *m, uint32_t loc)
+{
+	for (size_t i = 0; i < m->ihash_size; i++) {
+		struct hammer_inode **pp = &m->ihash[i];
+		while (*pp) {
+			struct hammer_inode *ip = *pp;
+			if (ip->pfs_loc != loc) {
+				pp = &ip->hnext;
+				continue;
+			}
+			dirty_del(m, ip);
+			ip->flags |= INO_DESTROYED;
+			if (ip->opens == 0) {
+				*pp = ip->hnext;
+				m->ninodes--;
+				free(ip);
+			} else {
+				pp = &ip->hnext;
+			}
+		}
+	}
+}
+
 void ino_cache_trim(struct hammer_mount *m)
 {
 	if (m->ninodes <= INO_CACHE_MAX)
@@ -683,10 +794,21 @@ int eng_view(struct hammer_mount *m, hammer_ino_t h, struct eng_view *v)
 	return 0;
 }
 
-void eng_view_attr(const struct eng_view *v, struct hammer_attr *a)
+void eng_view_attr(struct hammer_mount *m, const struct eng_view *v,
+		   struct hammer_attr *a)
 {
-	ino_fill_attr(&v->d, v->obj, v->h, v->asof == ASOF_LIVE ? 0 : v->asof,
+	ino_fill_attr(&v->d, v->obj, v->pfs_loc, v->h,
+		      v->asof == ASOF_LIVE ? 0 : v->asof,
 		      v->ctid, a);
+	/* a PFS link reports the length of the text readlink shows */
+	if (v->d.obj_type == HAMMER_OBJTYPE_SOFTLINK && v->pfs_loc == 0 &&
+	    v->asof == ASOF_LIVE && v->d.size <= HAMMER_INODE_BASESYMLEN) {
+		char shown[40];
+		int k = pfs_link_text(m, (const char *)v->d.ext.symlink,
+				      (size_t)v->d.size, shown, sizeof(shown));
+		if (k > 0)
+			a->size = (uint64_t)k;
+	}
 }
 
 int hammer_getattr(struct hammer_mount *m, hammer_ino_t ino, struct hammer_attr *a)
@@ -695,7 +817,7 @@ int hammer_getattr(struct hammer_mount *m, hammer_ino_t ino, struct hammer_attr 
 	pthread_mutex_lock(&m->lock);
 	int rc = eng_view(m, ino, &v);
 	if (!rc)
-		eng_view_attr(&v, a);
+		eng_view_attr(m, &v, a);
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
@@ -777,7 +899,7 @@ int hammer_setattr(struct hammer_mount *m, hammer_ino_t ino,
 	}
 	if (how)
 		ino_dirty(m, ip, how | redone);
-	ino_fill_attr(&ip->d, ip->obj_id, ino, 0, ip->rec_tid, a);
+	ino_fill_attr(&ip->d, ip->obj_id, ip->pfs_loc, ino, 0, ip->rec_tid, a);
 out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;
@@ -798,8 +920,16 @@ int hammer_release(struct hammer_mount *m, hammer_ino_t ino)
 {
 	pthread_mutex_lock(&m->lock);
 	int rc = 0;
-	struct hammer_inode *ip = (ino & HAMMER_INO_ASOF_BIT) || m->o.asof
-					  ? NULL : ihash_find(m, (int64_t)ino);
+	struct hammer_inode *ip = NULL;
+	if (ino & HAMMER_INO_ASOF_BIT) {
+		uint64_t i = ino & ~HAMMER_INO_ASOF_BIT;
+		if (i >= 1 && i <= m->nasofs && m->asofs[i - 1].asof == ASOF_LIVE &&
+		    !m->o.asof)
+			ip = ihash_find(m, m->asofs[i - 1].obj_id,
+					m->asofs[i - 1].pfs_loc);
+	} else if (!m->o.asof && ino <= (uint64_t)INT64_MAX) {
+		ip = ihash_find(m, (int64_t)ino, 0);
+	}
 	if (ip && ip->opens > 0) {
 		ip->opens--;
 		if (ip->opens == 0 && (ip->flags & INO_DESTROYED)) {

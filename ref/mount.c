@@ -465,6 +465,8 @@ static void mount_free(struct hammer_mount *m)
 	free(m->terms);
 	free(m->ocache);
 	free(m->asofs);
+	free(m->asof_hidx);
+	pfs_free(m);
 	if (m->undo)
 		hammer_undo_close(m->undo);
 	if (m->bio)
@@ -522,12 +524,12 @@ static int redo_collect(void *ctx, const struct hammer_redo_rec *r,
 /* Re-execute one REDO as a normal write or truncate.  1: not applicable. */
 static int redo_exec(struct hammer_mount *m, const struct redo_item *it)
 {
-	if (it->r.objid < 1 || it->r.localization != 0)
-		return 1;	/* only PFS #0 exists here */
+	if (it->r.objid < 1 ||
+	    (it->r.localization & ~HAMMER_LOCALIZE_PSEUDOFS_MASK) != 0)
+		return 1;
 	struct hammer_inode *ip;
-	struct hammer_asof_obj ao;
-	int rc = ino_get(m, (hammer_ino_t)it->r.objid, &ip, &ao);
-	if (rc == -ENOENT || (!rc && !ip))
+	int rc = ino_live(m, it->r.objid, it->r.localization, &ip);
+	if (rc == -ENOENT || rc == -ESTALE)
 		return 1;	/* removed later: its REDO is moot */
 	if (rc)
 		return rc;
@@ -664,9 +666,20 @@ static int mount_common(struct hammer_mount *m, struct hammer_err *err)
 				"cannot read the root directory inode");
 	if (d.obj_type != HAMMER_OBJTYPE_DIRECTORY)
 		return HAMMER_CORRUPT(err, ~0ULL, "object 1 is not a directory");
+	rc = pfs_load(m);
+	if (rc)
+		return m->err.code ? (*err = m->err, rc) : HAMMER_ERR(err, rc, ~0ULL,
+				"cannot read the PFS records");
 	if (!m->readonly && ri.redo_needed && m->o.skip_redo != 2 &&
-	    m->version >= 4)
-		return redo_stage2(m, err);
+	    m->version >= 4) {
+		rc = redo_stage2(m, err);
+		if (rc)
+			return rc;
+	}
+	rc = pfs_resume(m);
+	if (rc)
+		return m->err.code ? (*err = m->err, rc) : HAMMER_ERR(err, rc, ~0ULL,
+				"cannot finish an interrupted PFS destroy");
 	return 0;
 }
 
