@@ -316,6 +316,7 @@ int pfs_link_text(struct hammer_mount *m, const char *stored, size_t n,
 #define PFS_LIVE	0x1u	/* a record without DELETED */
 #define PFS_SLAVE	0x2u
 #define PFS_BAD		0x4u	/* its record could not be read */
+#define PFS_DELETED	0x8u	/* a DELETED record: pfs_resume looks here */
 int pfs_load(struct hammer_mount *m);
 /* Read-write mounts: finish destroys a crash interrupted. */
 int pfs_resume(struct hammer_mount *m);

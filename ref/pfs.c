@@ -137,9 +137,9 @@ static int load_one(void *arg, const struct hammer_btree_leaf_elm *el)
 	hammer_pfsd_swap(&pd);
 	if (id == 0)
 		return 0;
-	uint8_t st = 0;
+	uint8_t st = PFS_DELETED;
 	if (!(pd.mirror_flags & HAMMER_PFSD_DELETED))
-		st |= PFS_LIVE;
+		st = PFS_LIVE;
 	if (pd.mirror_flags & HAMMER_PFSD_SLAVE)
 		st |= PFS_SLAVE;
 	m->pfs_state[id] = st;
@@ -280,8 +280,8 @@ int pfs_resume(struct hammer_mount *m)
 	if (m->readonly || !m->pfs_state)
 		return 0;
 	for (uint32_t id = 1; id <= HAMMER_PFS_MAX_ID; id++) {
-		if (m->pfs_state[id] & (PFS_LIVE | PFS_BAD))
-			continue;
+		if (!(m->pfs_state[id] & PFS_DELETED))
+			continue;	/* only ids with a DELETED record */
 		struct hammer_pseudofs_data pd;
 		if (rec_get(m, id, &pd, NULL) != 0 ||
 		    !(pd.mirror_flags & HAMMER_PFSD_DELETED))
