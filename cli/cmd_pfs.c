@@ -310,19 +310,6 @@ static int be_get(struct be *b, uint32_t id, struct hammer_pseudofs_data *pd,
 		int rc = hammer_pfs_status(b->m, id, pd, &e);
 		if (rc || hammer_mount_info(b->m, &mi))
 			return rc;
-		/*
-		 * A master's record shows the last durable TID (DragonFly's
-		 * flush_tid1), which a fresh engine mount learns only at its
-		 * first flush: flush once (read-write), or take the last TID the
-		 * volume header gave out (pfs-status mounts read-only).
-		 */
-		if (!(pd->mirror_flags & HAMMER_PFSD_SLAVE) && pd->sync_end_tid == 0) {
-			hammer_tid_t tid;
-			if (!mi.readonly && hammer_synctid(b->m, &tid) == 0)
-				rc = hammer_pfs_status(b->m, id, pd, &e);
-			else if (mi.next_tid)
-				pd->sync_end_tid = mi.next_tid - 1;
-		}
 		if (version)
 			*version = mi.version;
 		return rc;

@@ -645,6 +645,8 @@ static int mount_common(struct hammer_mount *m, struct hammer_err *err)
 				      "vol0_btree_root %016llx is not a B-tree node address",
 				      (unsigned long long)m->tree.root);
 	m->next_tid = tid_floor(m);
+	/* what is on disk at mount is durable: every TID below next_tid */
+	m->flush_tid = m->next_tid - 1;
 	m->synced = 1;		/* nothing to write until the first change */
 	m->hdr_disk = *hammer_volset_root(m->vs);
 	if (!m->readonly) {
