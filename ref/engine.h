@@ -184,6 +184,7 @@ struct hammer_mount {
 	/* background flusher */
 	pthread_t flusher;
 	pthread_cond_t flusher_cv;
+	pthread_cond_t flush_cv;	/* broadcast when a final cycle ends */
 	int flusher_running, flusher_stop;
 	unsigned flusher_ms;
 };
@@ -246,6 +247,10 @@ int rec_alloc(struct hammer_mount *m, uint32_t loc, int64_t obj,
 	      struct hammer_btree_leaf_elm *el);
 void rec_seal(struct hammer_mount *m, struct hammer_btree_leaf_elm *el,
 	      const void *data);
+/* The zone a record's data goes to; write data at a fresh allocation. */
+unsigned rec_data_zone(uint16_t rtype, size_t len);
+int rec_data_write(struct hammer_mount *m, hammer_off_t off, const void *data,
+		   size_t len);
 /* fn returns 0 to go on, > 0 to stop; it must not change the tree. */
 typedef int (*rec_visit_fn)(void *ctx, const struct hammer_btree_leaf_elm *el);
 int rec_scan(struct hammer_mount *m, uint32_t loc, int64_t obj,
@@ -326,6 +331,11 @@ void pfs_free(struct hammer_mount *m);
  * is its sync_end_tid).  -ENOENT when the PFS has no live record.
  */
 int pfs_enter(struct hammer_mount *m, uint32_t pfs_id, hammer_tid_t *asof);
+/* The newest record of PFS id (DELETED ones too) / replace it (open cycle). */
+int pfs_rec_get(struct hammer_mount *m, uint32_t id,
+		struct hammer_pseudofs_data *pd);
+int pfs_rec_put(struct hammer_mount *m, uint32_t id,
+		const struct hammer_pseudofs_data *pd);
 
 /* files (file.c) */
 int file_truncate(struct hammer_mount *m, struct hammer_inode *ip,

@@ -356,6 +356,109 @@ int hammer_ino_pfs(struct hammer_mount *m, hammer_ino_t ino, uint32_t *pfs_id);
 int hammer_pfs_root(struct hammer_mount *m, uint32_t pfs_id,
 		    struct hammer_attr *a);
 
+/* ---------------------------------------------------------- mirroring (mirror.c) */
+
+/*
+ * Mirroring, as DragonFly's MIRROR_READ / MIRROR_WRITE ioctls do it (format
+ * digest section 8; the stream itself is ref/mstream.h).
+ *
+ * Reading: a scan of one PFS's key range in B-tree order, emitting encoded
+ * stream records into a caller's buffer a piece at a time (each call takes
+ * the mount lock once; the caller writes the bytes out between calls).
+ * Subtrees whose mirror_tid is below tid_beg are not entered: they go out
+ * as one SKIP [left, right) each (adjacent ones merged), so an incremental
+ * scan costs what changed, not the size of the tree.  In the leaves:
+ * create_tid > tid_end: nothing; create_tid < tid_beg: PASS (the element
+ * only, so the target can find what the source no longer has); otherwise
+ * REC with its data (delete_tid > tid_end sent as 0; a payload failing its
+ * CRC is sent flagged CRC_ERROR|DATA_CRC_BAD; HAMMER_MIRROR_NODATA sends
+ * RECs flagged NODATA without payload, for the prescan).  tid_end must not
+ * pass the durable TID (hammer_pfs_status's sync_end_tid for a master):
+ * records up to it no longer change under the scan.
+ */
+#define HAMMER_MIRROR_NODATA	0x1u
+
+struct hammer_mirror_scan {
+	uint32_t pfs_id;
+	hammer_tid_t tid_beg, tid_end;
+	unsigned flags;
+	/* position: the next call starts after key_cur (or at it: at_key) */
+	struct hammer_base_elm key_cur;
+	int at_key;
+	int done;			/* the whole range has been emitted */
+	uint64_t recs, passes, skips;	/* records emitted so far */
+	uint64_t bytes, data_bytes;	/* wire bytes, REC payload bytes */
+};
+void hammer_mirror_scan_init(struct hammer_mirror_scan *s, uint32_t pfs_id,
+			     hammer_tid_t tid_beg, hammer_tid_t tid_end,
+			     unsigned flags);
+/*
+ * Emit the next records into buf (at most size bytes, size >=
+ * HAMMER_MREC_MAX from mstream.h); *len gets the bytes written.  *len 0 and
+ * s->done: the range is exhausted.  -ENOENT: no live PFS pfs_id; -EINVAL:
+ * a bad range; -EUCLEAN: corruption (err says where).
+ */
+int hammer_mirror_read(struct hammer_mount *m, struct hammer_mirror_scan *s,
+		       void *buf, size_t size, size_t *len,
+		       struct hammer_err *err);
+
+/*
+ * Writing: applies a batch to slave PFS pfs_id.  begin checks the target
+ * (a live slave, not PFS #0, the source's shared-uuid) and the batch's TID
+ * range (tid_beg <= tid_end, and tid_beg <= the slave's sync_end_tid + 1:
+ * a gap would leave the records created in it missing, so it is refused
+ * with -ERANGE) and starts the tracking position at the beginning of the
+ * key space.  Each REC, PASS or SKIP then moves the
+ * position forward (records must come in strictly increasing key order:
+ * -EINVAL otherwise) and first marks deleted, at tid_end, every record of
+ * the slave that is live, created before tid_end and lies between the old
+ * position and the record (the source no longer has it).  REC: an existing
+ * record may only gain its delete_tid; a missing one is inserted if
+ * create_tid >= tid_beg (data copied to a new allocation after its CRC is
+ * checked; a directory entry's localization rewritten to the slave's PFS).
+ * PASS: the same without inserting.  SKIP: the deletion runs up to
+ * skip_beg, the position jumps to skip_end.  CONFIG and PFS records are
+ * never touched.  The slave's records beyond tid_end are never changed, and
+ * its sync_end_tid moves only in hammer_mirror_write_sync: everything before
+ * is invisible through the slave (seen as of sync_end_tid), so a cut
+ * stream or a crash leaves the slave as it was at its last sync.
+ */
+struct hammer_mirror_apply {
+	uint32_t pfs_id;
+	hammer_tid_t tid_beg, tid_end;
+	struct hammer_base_elm key_cur;	/* tracking position */
+	int atedisk;			/* key_cur itself has been handled */
+	int started;
+	uint64_t inserted, updated, deleted, passes, skips, ignored;
+	uint64_t data_bytes;
+};
+/* src: the batch's PFSD (sync_beg_tid..sync_end_tid = the TID range). */
+int hammer_mirror_write_begin(struct hammer_mount *m, uint32_t pfs_id,
+			      const struct hammer_pseudofs_data *src,
+			      struct hammer_mirror_apply *w,
+			      struct hammer_err *err);
+struct hammer_mrec;
+/* One decoded REC / PASS / SKIP (other types: -EINVAL). */
+int hammer_mirror_write_rec(struct hammer_mount *m,
+			    struct hammer_mirror_apply *w,
+			    const struct hammer_mrec *r,
+			    struct hammer_err *err);
+/*
+ * The batch's SYNC: the deletion runs to the end of the key space, then
+ * sync_end_tid = tid_end (and sync_end_ts = now) and a durable sync.
+ */
+int hammer_mirror_write_sync(struct hammer_mount *m,
+			     struct hammer_mirror_apply *w,
+			     struct hammer_err *err);
+
+/*
+ * mirror-read-stream's wait: block until a flush makes a TID above `tid`
+ * durable, or timeout_ms passes (0: do not wait).  Returns 1 when there is
+ * something new (*durable gets the durable TID), 0 on timeout.
+ */
+int hammer_wait_flush(struct hammer_mount *m, hammer_tid_t tid,
+		      unsigned timeout_ms, hammer_tid_t *durable);
+
 /*
  * Run the full checker (ref/fscheck.h) on the mounted file system, as it is
  * in memory (dirty inodes are synced into the tree first; read-write mounts

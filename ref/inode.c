@@ -68,7 +68,7 @@ int rec_lookup(struct hammer_mount *m, uint32_t loc, int64_t obj, uint16_t rtype
 	return rc == -ENOENT ? rc : eng_err(m, rc, &e);
 }
 
-static unsigned data_zone(uint16_t rtype, size_t len)
+unsigned rec_data_zone(uint16_t rtype, size_t len)
 {
 	if (rtype == HAMMER_RECTYPE_DATA || rtype == HAMMER_RECTYPE_DB)
 		return len <= 8192 ? HAMMER_ZONE_SMALL_DATA_INDEX
@@ -102,6 +102,12 @@ static int data_write(struct hammer_mount *m, hammer_off_t off,
 	return eng_err(m, rc, NULL);
 }
 
+int rec_data_write(struct hammer_mount *m, hammer_off_t off, const void *data,
+		   size_t len)
+{
+	return data_write(m, off, data, len, 1);
+}
+
 /* Build a new record's element and allocate its data (not written). */
 int rec_alloc(struct hammer_mount *m, uint32_t loc, int64_t obj,
 	      uint16_t rtype, int64_t key, uint8_t obj_type, size_t len,
@@ -116,7 +122,7 @@ int rec_alloc(struct hammer_mount *m, uint32_t loc, int64_t obj,
 	el->create_ts = (uint32_t)(eng_now(m) / 1000000u);
 	if (!len)
 		return 0;
-	int rc = hammer_blockmap_alloc(m->bm, data_zone(rtype, len), (int)len,
+	int rc = hammer_blockmap_alloc(m->bm, rec_data_zone(rtype, len), (int)len,
 				       &el->data_offset, &e);
 	if (rc)
 		return eng_err(m, rc, &e);

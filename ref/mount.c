@@ -337,6 +337,7 @@ int eng_flush_locked(struct hammer_mount *m, int final)
 		if (m->cycle_tid)
 			m->flush_tid = m->cycle_tid;
 		m->cycle_tid = 0;
+		pthread_cond_broadcast(&m->flush_cv);
 		uint64_t done = hammer_blockmap_seq(m->bm);
 		hammer_blockmap_advance(m->bm, done);
 		ino_cache_trim(m);
@@ -478,6 +479,7 @@ static void mount_free(struct hammer_mount *m)
 	if (m->vs)
 		hammer_volset_close(m->vs);
 	pthread_cond_destroy(&m->flusher_cv);
+	pthread_cond_destroy(&m->flush_cv);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -704,6 +706,7 @@ static int mount_alloc(const struct hammer_mount_opts *o, struct hammer_mount **
 	m->readonly = m->o.readonly;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->flusher_cv, NULL);
+	pthread_cond_init(&m->flush_cv, NULL);
 	*mp = m;
 	return 0;
 }

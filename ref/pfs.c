@@ -690,3 +690,15 @@ int hammer_pfs_root(struct hammer_mount *m, uint32_t pfs_id,
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
+
+int pfs_rec_get(struct hammer_mount *m, uint32_t id,
+		struct hammer_pseudofs_data *pd)
+{
+	return rec_get(m, id, pd, NULL);
+}
+
+int pfs_rec_put(struct hammer_mount *m, uint32_t id,
+		const struct hammer_pseudofs_data *pd)
+{
+	return rec_put(m, id, pd);
+}
