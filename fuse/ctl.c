@@ -6,6 +6,8 @@
  * directories only with fixed-size arguments without pointers, and
  * mirroring needs streams.  One thread serves clients one at a time;
  * commands are short, and a slow client times out after a few seconds.
+ * The streaming verbs (mirror-read, mirror-write, pfs-wait: ctl_mirror.c)
+ * hand their connection to a thread of its own after the request line.
  *
  * unmount-wait is how umount.fuse.hammer makes `umount DIR` return only
  * after the final flush: the connection outlives the FUSE mount and gets
@@ -13,6 +15,7 @@
  * once the ctl thread is joined, so the two never race).
  */
 #include "hfuse.h"
+#include "ctl_mirror.h"
 #include "ctl_pfs.h"
 #include "ctl_proto.h"
 
@@ -305,7 +308,7 @@ static int serve(struct hfuse *h, int c)
 			break;
 	}
 	line[n] = '\0';
-	char *nl = strchr(line, '\n');
+	char *nl = memchr(line, '\n', n);
 	if (!nl) {
 		status(&r, EINVAL, "request must be one line");
 	} else {
@@ -314,7 +317,16 @@ static int serve(struct hfuse *h, int c)
 		if (args)
 			*args++ = '\0';
 		struct hfuse_ctl_out po;	/* pfs-* verbs take arguments (ctl_pfs.c) */
-		if (hfuse_ctl_pfs(h, &cr, privileged(h, &cr), line, args ? args : "", &po) == 0) {
+		char ml[600];
+		/* streaming verbs (ctl_mirror.c): the connection goes to a thread */
+		int mk = hfuse_ctl_mirror(h, c, privileged(h, &cr), line, args ? args : "",
+					  nl + 1, n - (size_t)(nl + 1 - line), ml, sizeof(ml));
+		if (mk == 1)
+			return 1;
+		if (mk == 0) {
+			r.len = 0;
+			add(&r, "%s", ml);
+		} else if (hfuse_ctl_pfs(h, &cr, privileged(h, &cr), line, args ? args : "", &po) == 0) {
 			status(&r, po.err, po.msg[0] ? po.msg : NULL);
 			add(&r, "%s", po.body);
 		} else if (strcmp(line, "pfs-mount") == 0) {	/* main.c */
@@ -382,6 +394,7 @@ void hfuse_ctl_stop(struct hfuse *h)
 	shutdown(h->ctl_fd, SHUT_RDWR);
 	if (h->ctl_running)
 		pthread_join(h->ctl_thread, NULL);
+	hfuse_ctl_mirror_stop(h);	/* streaming threads: cut and waited for */
 	close(h->ctl_fd);
 	h->ctl_fd = -1;
 	h->ctl_running = 0;

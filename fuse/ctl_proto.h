@@ -10,8 +10,9 @@
  * The reply is "<status> <message>\n" (status 0 or a positive errno), then
  * "key=value\n" lines, then end of file.  Verbs that change the file system
  * are refused (EPERM) unless SO_PEERCRED shows root or the mounting user.
- * A future verb that streams (mirroring) may switch the connection to its
- * own framing after its reply line.
+ * The streaming verbs (mirror-read, mirror-write, pfs-wait; ctl_mirror.c)
+ * are served on a thread of their own each, without timeouts, and switch
+ * the connection to their own framing after the reply line.
  *
  * Verbs:
  *   version       current=, min=, max= (on-disk versions)
@@ -40,6 +41,35 @@
  *                 master, master to slave, destroy (EBUSY while the PFS is
  *                 mounted or has open files; EINVAL for PFS #0).  The PFS
  *                 commands of `hammer` (cli/cmd_pfs.c) use these.
+ *   mirror-read ID 0xTIDBEG 0xTIDEND FLAGS  (privileged: it reads every
+ *                 file's data) scan live PFS ID for mirroring
+ *                 (hammer_mirror_read; FLAGS 1 = NODATA, the prescan).
+ *                 Reply "0 streaming" (or an error line, e.g. ENOENT for
+ *                 no such PFS), then frames: a u32 little-endian length and
+ *                 that many bytes of encoded REC/PASS/SKIP records
+ *                 (ref/mstream.h, 8-byte aligned, at most 512 KiB a
+ *                 frame), each frame one engine call under the mount lock;
+ *                 a frame of length 0 ends the range.  On an error: length
+ *                 0xFFFFFFFF, then one line "<errno> <message>", end.
+ *   mirror-write ID HEXPFSD  (privileged) apply one batch to slave PFS ID;
+ *                 HEXPFSD is the batch's second PFSD (its sync_beg_tid ..
+ *                 sync_end_tid = the TID range; shared-uuid checked), as
+ *                 hex like pfs-update.  Reply "0 ready" or an error line
+ *                 (hammer_mirror_write_begin: not a slave, other
+ *                 shared-uuid, ERANGE for a gap after the slave's
+ *                 sync_end_tid).  The client then sends raw stream records
+ *                 (REC/PASS/SKIP, padded as on the wire) and one SYNC or
+ *                 IDLE record; each is decoded and checked (hammer_mrec_get)
+ *                 and applied (hammer_mirror_write_rec).  SYNC: the slave's
+ *                 sync_end_tid becomes the range's end, durably; reply
+ *                 "0 synced" with tid=.  IDLE: "0 idle".  Any error: one
+ *                 line "<errno> <message naming the record: type, number
+ *                 and offset in the batch, key>", then the connection
+ *                 closes.  End of file before SYNC/IDLE commits nothing.
+ *   pfs-wait ID 0xTID TIMEOUT_MS  wait (at most TIMEOUT_MS, <= 600000)
+ *                 until a flush makes a TID above TID durable
+ *                 (hammer_wait_flush): "0 ok" with new=1|0 and durable=
+ *                 (0x...).  mirror-read-stream's wait between batches.
  *   unmount-wait  (privileged) "0 waiting", then the connection stays open
  *                 and gets one more status line once the final flush after
  *                 the unmount is done and the volumes are closed ("0 ..." or
