@@ -666,11 +666,12 @@ int ino_destroy(struct hammer_mount *m, struct hammer_inode *ip)
 				HAMMER_RECTYPE_INODE, 0, ASOF_LIVE, &old);
 		if (!rc)
 			rc = rec_remove(m, &old, nohist);
-		if (!rc) {
-			struct hammer_volume_ondisk *h = hammer_volset_root(m->vs);
-			if (h->vol0_stat_inodes > 0)
-				h->vol0_stat_inodes--;
-		}
+	}
+	/* counted at its creation even if its record never reached the tree */
+	if (!rc) {
+		struct hammer_volume_ondisk *h = hammer_volset_root(m->vs);
+		if (h->vol0_stat_inodes > 0)
+			h->vol0_stat_inodes--;
 	}
 	if (rc) {
 		m->broken = 1;

@@ -212,6 +212,15 @@ static int range_batch(struct hammer_mount *m, uint32_t id,
 	return n;
 }
 
+static void stat_inodes(struct hammer_mount *m, int delta)
+{
+	struct hammer_volume_ondisk *h = hammer_volset_root(m->vs);
+	if (delta > 0)
+		h->vol0_stat_inodes++;
+	else if (h->vol0_stat_inodes > 0)
+		h->vol0_stat_inodes--;
+}
+
 /*
  * Remove every record of PFS id (trunc 0), or roll it back to trunc:
  * records created after trunc go, deletions after trunc are undone.
@@ -235,14 +244,20 @@ static int range_rollback(struct hammer_mount *m, uint32_t id, hammer_tid_t trun
 		}
 		int changed = 0;
 		for (int i = 0; i < n && !rc; i++) {
+			/* the statfs inode count follows the live INODE records */
+			int inode = b[i].base.rec_type == HAMMER_RECTYPE_INODE;
 			if (trunc == 0 || b[i].base.create_tid > trunc) {
 				rc = rec_remove(m, &b[i], 1);
+				if (!rc && inode && b[i].base.delete_tid == 0)
+					stat_inodes(m, -1);
 				changed++;
 			} else if (b[i].base.delete_tid > trunc) {
 				struct hammer_err e = { 0 };
 				rc = eng_err(m, hammer_btree_mark_deleted(
 						     &m->tree, &b[i].base, 0, 0, &e),
 					     &e);
+				if (!rc && inode)
+					stat_inodes(m, 1);
 				changed++;
 			}
 		}
@@ -606,6 +621,16 @@ out:
 	return rc;
 }
 
+/* The cached objects of loc whose INODE record is not in the tree yet. */
+static void uncount_new_inodes(struct hammer_mount *m, uint32_t loc)
+{
+	for (size_t i = 0; i < m->ihash_size; i++)
+		for (struct hammer_inode *ip = m->ihash[i]; ip; ip = ip->hnext)
+			if (ip->pfs_loc == loc && !ip->rec_tid &&
+			    !(ip->flags & INO_DESTROYED))
+				stat_inodes(m, -1);
+}
+
 int hammer_pfs_destroy(struct hammer_mount *m, uint32_t pfs_id)
 {
 	struct hammer_pseudofs_data pd;
@@ -613,6 +638,11 @@ int hammer_pfs_destroy(struct hammer_mount *m, uint32_t pfs_id)
 	int rc = pfs_change_begin(m, pfs_id, &pd);
 	if (rc)
 		goto out;
+	/*
+	 * Objects made since the last flush were counted at their creation
+	 * but have no INODE record for the removal below to count.
+	 */
+	uncount_new_inodes(m, pfs_loc(pfs_id));
 	ino_drop_pfs(m, pfs_loc(pfs_id));
 	rc = eng_begin(m);
 	if (rc)
