@@ -192,6 +192,7 @@ EOF
   run "$tag: touch test-file" touch "$B1/test/test-file"
   ls "$B1/test/"
   run "$tag: sync" sync
+  run "$tag: hammer synctid /Backup1" hammer synctid "$B1"
   if run "$tag: hammer mirror-copy" hammer mirror-copy "$B1/test" "$B2/pfs/test"; then
     cat "$work/last.out"
     cp "$work/last.out" "$work/copy.out"
@@ -289,16 +290,16 @@ if [ -n "$STREAM_PID" ]; then
   echo last > "$M/last";                        wait_until "a last file" same_file last
 
   step "the slave equals the master"
-  if out=$(diff -r "$M" "$S" 2>&1); then ok "diff -r master slave"
+  if out=$(diff -r "$M" "$S" 2>&1) && echo same; then ok "diff -r master slave"
   else fail "diff -r master slave" "$out"; fi
   (cd "$M" && tar --sort=name --mtime=@0 --owner=0 --group=0 -cf "$work/m.tar" .)
   (cd "$S" && tar --sort=name --mtime=@0 --owner=0 --group=0 -cf "$work/s.tar" .)
   if cmp -s "$work/m.tar" "$work/s.tar"; then ok "tar --sort=name --mtime=@0 --owner=0 --group=0: equal"
   else fail "tar --sort=name --mtime=@0 --owner=0 --group=0: equal" "$(cmp "$work/m.tar" "$work/s.tar")"; fi
   # mirroring copies B-tree records: mtimes, owners, modes must match too
-  (cd "$M" && tar --sort=name --numeric-owner -cf "$work/m2.tar" .)
-  (cd "$S" && tar --sort=name --numeric-owner -cf "$work/s2.tar" .)
-  if cmp -s "$work/m2.tar" "$work/s2.tar"; then ok "tar --sort=name with the real attributes: equal"
+  (cd "$M" && tar --sort=name -cf "$work/m2.tar" .)
+  (cd "$S" && tar --sort=name -cf "$work/s2.tar" .)
+  if cmp "$work/m2.tar" "$work/s2.tar" && echo same; then ok "tar --sort=name with the real attributes: equal"
   else
     fail "tar --sort=name with the real attributes: equal" "$(diff <(tar -tvf "$work/m2.tar" --full-time) <(tar -tvf "$work/s2.tar" --full-time) | head -10)"
   fi
@@ -306,6 +307,10 @@ if [ -n "$STREAM_PID" ]; then
   sts=$(cd "$S" && find . -printf '%p %m %U %G %T@ %n %s %y\n' | sort)
   if [ "$stm" = "$sts" ]; then ok "find -printf (mode, owner, mtime in ns, links, size) equal"
   else fail "find -printf (mode, owner, mtime in ns, links, size) equal" "$(diff <(echo "$stm") <(echo "$sts") | head -10)"; fi
+
+  if out=$(touch "$S/written-on-the-slave" 2>&1); then fail "the slave is read-only" "touch succeeded"
+  elif [[ $out == *"Read-only file system"* ]]; then ok "the slave is read-only (touch: Read-only file system)"
+  else fail "the slave is read-only" "touch failed otherwise: $out"; fi
 
   step "stop mirror-stream (SIGTERM)"
   kill -TERM "$STREAM_PID"
