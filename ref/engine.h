@@ -231,6 +231,11 @@ int rec_lookup(struct hammer_mount *m, uint32_t loc, int64_t obj, uint16_t rtype
 int rec_insert(struct hammer_mount *m, uint32_t loc, int64_t obj, uint16_t rtype,
 	       int64_t key, uint8_t obj_type, const void *data, size_t len,
 	       struct hammer_btree_leaf_elm *out);
+/*
+ * nohist: 0 keep history (mark deleted), 1 remove physically (mirror_tid
+ * still raised so mirrors see it), 2 remove physically, no mirror_tid
+ * (PFS teardown).
+ */
 int rec_remove(struct hammer_mount *m, const struct hammer_btree_leaf_elm *e,
 	       int nohist);
 int rec_prepare(struct hammer_mount *m, uint32_t loc, int64_t obj,

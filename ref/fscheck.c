@@ -349,6 +349,12 @@ struct fsck {
 	struct frame *frames;
 	struct stream st;
 	struct pfsinfo *pfs;	/* PFS_IDS entries */
+	/*
+	 * Slaves: sync_end_tid per PFS id (0: not a slave).  A slave is the
+	 * file system as of its sync_end_tid; records a mirror-write laid
+	 * beyond it (a batch not synced yet) are not part of it.
+	 */
+	hammer_tid_t *slave_end;
 	struct hammer_base_elm *pfs_first;	/* first record of each PFS seen */
 	size_t npfs_first, pfs_first_cap;
 	uint8_t dbuf[HAMMER_DIRENTRY_HDRSIZE + HAMMER_MAX_NAMELEN + 1];
@@ -513,6 +519,79 @@ static int read_payload(struct fsck *f, hammer_off_t addr, uint32_t len,
 static int crc_ok(const struct fsck *f, uint32_t ci, uint32_t cl, uint32_t stored)
 {
 	return (f->version >= 7 && ci == stored) || cl == stored;
+}
+
+/* Live in the file system a PFS shows (a slave: as of its sync_end_tid). */
+static int rec_live(const struct fsck *f, const struct hammer_base_elm *b)
+{
+	hammer_tid_t end = f->slave_end ? f->slave_end[b->localization >> 16] : 0;
+	if (!end)
+		return b->delete_tid == 0;
+	return b->create_tid <= end && (b->delete_tid == 0 || b->delete_tid > end);
+}
+
+/* A record of a slave beyond its sync_end_tid: checked alone, not as part
+ * of the tree (an unfinished mirror-write batch). */
+static int rec_pending(const struct fsck *f, const struct hammer_base_elm *b)
+{
+	hammer_tid_t end = f->slave_end ? f->slave_end[b->localization >> 16] : 0;
+	return end && b->create_tid > end;
+}
+
+/*
+ * Before the passes: which PFSs are slaves, and their sync_end_tid, from
+ * their live records (well-placed, readable, CRC good; pass 2 reports on
+ * every PFS record in detail).
+ */
+static int load_slaves(struct fsck *f)
+{
+	struct hammer_cursor c;
+	struct hammer_err e = { 0 };
+	hammer_cursor_init(&c, f->tree, &e);
+	memset(&c.key_beg, 0, sizeof(c.key_beg));
+	c.key_beg.localization = HAMMER_LOCALIZE_MISC;
+	c.key_beg.obj_id = 1;
+	c.key_beg.rec_type = HAMMER_RECTYPE_PFS;
+	c.key_beg.key = 0;
+	c.key_beg.create_tid = 1;
+	c.key_end = c.key_beg;
+	c.key_end.key = (int64_t)(PFS_IDS - 1) << 16;
+	c.key_end.create_tid = 0;
+	c.flags = HAMMER_CURSOR_END_INCLUSIVE;
+	int rc = hammer_btree_first(&c);
+	while (rc == 0) {
+		const struct hammer_btree_leaf_elm *l = hammer_cursor_leaf(&c);
+		const struct hammer_base_elm *b = &l->base;
+		struct hammer_pseudofs_data d;
+		uint32_t ci, cl;
+		struct hammer_err e2 = { 0 };
+		uint32_t id = (uint32_t)((uint64_t)b->key >> 16);
+		if (b->delete_tid == 0 && (b->key & 0xFFFF) == 0 && id > 0 &&
+		    id < PFS_IDS && l->data_len > 0 && l->data_offset &&
+		    l->data_len <= HAMMER_XBUFSIZE) {
+			uint32_t len = (uint32_t)l->data_len;
+			memset(&d, 0, sizeof(d));
+			int r2 = read_payload(f, l->data_offset, len, len, &d,
+					      len < sizeof(d) ? len : sizeof(d),
+					      &ci, &cl, &e2);
+			if (r2 == 0 && crc_ok(f, ci, cl, l->data_crc)) {
+				hammer_pfsd_swap(&d);
+				uint32_t fl = d.mirror_flags;
+				f->slave_end[id] = (fl & HAMMER_PFSD_SLAVE) &&
+						   !(fl & HAMMER_PFSD_DELETED)
+						   ? (d.sync_end_tid ? d.sync_end_tid : 1)
+						   : 0;
+			} else if (r2 && fatal_errno(r2)) {
+				rc = r2;
+				break;
+			}
+		}
+		rc = hammer_btree_next(&c);
+	}
+	hammer_cursor_done(&c);
+	if (rc == -ENOENT || rc == -EUCLEAN)
+		rc = 0;		/* the B-tree checks report corruption */
+	return rc && fatal_errno(rc) ? rc : 0;
 }
 
 /* Zone a payload of this record type and length belongs in (0: any). */
@@ -886,7 +965,7 @@ static void pass1_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 				 "cap_flags %02x: dirhash algorithm %u does not exist",
 				 d.cap_flags, d.cap_flags & HAMMER_INODE_CAP_DIRHASH_MASK);
 	}
-	if (b->delete_tid != 0)
+	if (!rec_live(f, b))
 		return;
 	/* a PFS link: a symlink in PFS 0 with an inline "@@PFS..." target */
 	long link = -1;
@@ -953,7 +1032,7 @@ static void check_direntry(struct fsck *f, const struct hammer_btree_leaf_elm *l
 {
 	const struct hammer_base_elm *b = &l->base;
 	struct obj *dir = f->st.owner;
-	int live = b->delete_tid == 0;
+	int live = rec_live(f, b);
 	uint32_t dirpfs = b->localization & HAMMER_LOCALIZE_PSEUDOFS_MASK;
 	uint32_t copylen = sizeof(f->dbuf) - 1;
 	int have = check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len,
@@ -1095,7 +1174,7 @@ static void check_data(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 			 (long long)b->key, l->data_len);
 		return;
 	}
-	if (b->delete_tid != 0)
+	if (!rec_live(f, b))
 		return;
 	int64_t base = b->key - l->data_len;
 	struct stream *s = &f->st;
@@ -1123,7 +1202,7 @@ static void check_fix(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 	if (rc < 0)
 		return;
 	struct obj *o = f->st.owner;
-	if (l->base.key != HAMMER_FIXKEY_SYMLINK || l->base.delete_tid != 0 ||
+	if (l->base.key != HAMMER_FIXKEY_SYMLINK || !rec_live(f, &l->base) ||
 	    !o || o->obj_type != HAMMER_OBJTYPE_SOFTLINK || (o->flags & OBJ_NODATA))
 		return;
 	o->flags |= OBJ_FIX;
@@ -1154,7 +1233,12 @@ static void pass2_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 		check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len, NULL, 0);
 		return;
 	}
-	if (b->delete_tid == 0 && !f->st.owner && !f->st.noinode_reported) {
+	if (rec_pending(f, b)) {
+		/* part of a mirror-write batch the slave has not synced yet */
+		check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len, NULL, 0);
+		return;
+	}
+	if (rec_live(f, b) && !f->st.owner && !f->st.noinode_reported) {
 		f->st.noinode_reported = 1;
 		rec_emit(f, HAMMER_FSCK_REC_NO_INODE, l, l->data_offset,
 			 "live record of object %016llx, which has no live inode "
@@ -1623,11 +1707,12 @@ int hammer_fscheck(struct hammer_volset *vs, struct hammer_bufcache *bc,
 	hammer_u64map_init(&f->seen);
 	f->frames = malloc(sizeof(*f->frames) * (HAMMER_BTREE_MAX_DEPTH + 1));
 	f->pfs = calloc(PFS_IDS, sizeof(*f->pfs));
+	f->slave_end = calloc(PFS_IDS, sizeof(*f->slave_end));
 
 	struct hammer_btree own;
 	struct hammer_node_io io;
 	struct hammer_btree_bufio *bio = NULL;
-	int rc = f->frames && f->pfs ? 0 : -ENOMEM;
+	int rc = f->frames && f->pfs && f->slave_end ? 0 : -ENOMEM;
 	if (!rc && o->tree) {
 		f->tree = o->tree;
 	} else if (!rc) {
@@ -1642,6 +1727,8 @@ int hammer_fscheck(struct hammer_volset *vs, struct hammer_bufcache *bc,
 		rc = run_btree_check(f);
 		btree_checked = 1;
 	}
+	if (!rc)
+		rc = load_slaves(f);
 	if (!rc)
 		rc = walk(f, 1);
 	if (!rc)
@@ -1679,6 +1766,7 @@ int hammer_fscheck(struct hammer_volset *vs, struct hammer_bufcache *bc,
 	free(f->objs.v);
 	free(f->frames);
 	free(f->pfs);
+	free(f->slave_end);
 	free(f->pfs_first);
 	free(f);
 	return rc;

@@ -374,7 +374,10 @@ int hammer_pfs_root(struct hammer_mount *m, uint32_t pfs_id,
  * CRC is sent flagged CRC_ERROR|DATA_CRC_BAD; HAMMER_MIRROR_NODATA sends
  * RECs flagged NODATA without payload, for the prescan).  tid_end must not
  * pass the durable TID (hammer_pfs_status's sync_end_tid for a master):
- * records up to it no longer change under the scan.
+ * records up to it no longer change under the scan.  Unlike DragonFly's
+ * flush TID, ours is the TID of the last durable cycle itself, so records
+ * may carry exactly tid_end: a batch [tid_beg, tid_end] has work when
+ * tid_beg <= tid_end (DragonFly's userland tests tid_beg >= tid_end).
  */
 #define HAMMER_MIRROR_NODATA	0x1u
 

@@ -190,7 +190,22 @@ int rec_remove(struct hammer_mount *m, const struct hammer_btree_leaf_elm *el,
 	struct hammer_err e = { 0 };
 	int rc;
 	if (nohist || m->o.nohistory || el->base.create_tid == m->cycle_tid) {
-		rc = hammer_btree_delete(&m->tree, &el->base, &e);
+		rc = 0;
+		/*
+		 * A record older than the cycle leaves the tree: its delete_tid
+		 * is set first so that mirror_tid rises along its path and an
+		 * incremental mirror-read enters this subtree and the slave
+		 * learns of the removal (DragonFly does the same).  Not for
+		 * PFS teardown (nohist 2): nothing mirrors a destroyed PFS.
+		 */
+		if (nohist != 2 && m->cycle_tid && el->base.create_tid < m->cycle_tid &&
+		    el->base.delete_tid == 0)
+			rc = hammer_btree_mark_deleted(&m->tree, &el->base,
+						       m->cycle_tid,
+						       (uint32_t)(eng_now(m) / 1000000u),
+						       &e);
+		if (!rc)
+			rc = hammer_btree_delete(&m->tree, &el->base, &e);
 		if (!rc && el->data_len > 0)
 			rc = hammer_blockmap_free(m->bm, el->data_offset,
 						  el->data_len, &e);

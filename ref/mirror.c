@@ -322,7 +322,9 @@ int hammer_mirror_read(struct hammer_mount *m, struct hammer_mirror_scan *s,
 	if (s->pfs_id == 0) {
 		rc = 0;
 	} else {
-		rc = hammer_pfs_get(m, s->pfs_id, &pd, err);
+		rc = pfs_rec_get(m, s->pfs_id, &pd);
+		if (!rc && (pd.mirror_flags & HAMMER_PFSD_DELETED))
+			rc = -ENOENT;
 	}
 	if (!rc) {
 		rc = walk(&x, m->tree.root, 0);
@@ -536,9 +538,26 @@ static int check_leaf(const struct hammer_mirror_apply *w,
 			 b->localization);
 		return -EINVAL;
 	}
-	if ((b->rec_type == HAMMER_RECTYPE_INODE) != (lt == HAMMER_LOCALIZE_INODE) &&
-	    b->rec_type != HAMMER_RECTYPE_SNAPSHOT &&
-	    b->rec_type != HAMMER_RECTYPE_CONFIG) {
+	/*
+	 * INODE space: inodes, snapshots, config, directory entries (of
+	 * DIR_LOCAL_INO directories); MISC space: data, directory entries of
+	 * old directories, PFS records.
+	 */
+	int ok;
+	switch (b->rec_type) {
+	case HAMMER_RECTYPE_INODE:
+	case HAMMER_RECTYPE_SNAPSHOT:
+	case HAMMER_RECTYPE_CONFIG:
+		ok = lt == HAMMER_LOCALIZE_INODE;
+		break;
+	case HAMMER_RECTYPE_DIRENTRY:
+		ok = 1;
+		break;
+	default:
+		ok = lt == HAMMER_LOCALIZE_MISC;
+		break;
+	}
+	if (!ok) {
 		snprintf(why, whysize, "record type %04x in localization %08x",
 			 b->rec_type, b->localization);
 		return -EINVAL;
@@ -612,6 +631,13 @@ static int insert(struct hammer_mount *m, struct hammer_mirror_apply *w,
 		/* the slave's own CRC algorithm (its version may differ) */
 		rec_seal(m, l, src);
 	}
+	/* the allocator stays above every TID and object id the tree holds */
+	hammer_tid_t top = l->base.create_tid > l->base.delete_tid
+			   ? l->base.create_tid : l->base.delete_tid;
+	if (l->base.obj_id > 0 && (hammer_tid_t)l->base.obj_id > top)
+		top = (hammer_tid_t)l->base.obj_id;
+	if (m->next_tid <= top)
+		m->next_tid = top + 1;
 	rc = rec_commit(m, l);
 	if (!rc) {
 		if (l->base.delete_tid == 0)
