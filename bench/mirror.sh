@@ -26,7 +26,7 @@
 # and mirror-stream's lag (a write on the master until it is readable on
 # the slave, LAG_SAMPLES samples, default 20; master mounted with flush=5
 # and `hammer -i 1 mirror-stream`, as in docs/mirroring-guide.md; a second
-# series with `sync` after each write).
+# series with `sync -f` of the master after each write).
 #
 # Without the mirror commands (hammer's usage has no mirror-copy) the
 # hammer columns say "n/a" and the peers still run.  Quick run, e.g.:
@@ -80,7 +80,10 @@ cleanup() {
 trap cleanup EXIT
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+# only our file systems: a global sync(1) would also wait for every other
+# mount of the machine (a hung FUSE mount of someone else blocks it)
+sync_mine() { local m; for m in "${MNTS[@]}" "$W"; do sync -f "$m"; done; }
+drop() { sync_mine; echo 3 > /proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
 rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >> "$RES"; }	# system metric round value
 # timed SYS METRIC ROUND CMD...: drop caches, run, record seconds
@@ -212,7 +215,7 @@ hammer_copy() {
 hammer_round() {
   local r=$1 tid bytes changed
   hammer_setup
-  fill "$HM/pfs/m"; sync
+  fill "$HM/pfs/m"; sync_mine
   if ! timed hammer full_s "$r" hammer_copy; then
     log "hammer: mirror-copy failed (exit status, output above): the hammer parts are skipped (n/a)"
     HAVE_MIRROR=0; hammer_teardown; return 0
@@ -220,7 +223,7 @@ hammer_round() {
   bytes=$("$HAMMER" mirror-read "$HM/pfs/m" 2>/dev/null | wc -c); rec hammer full_bytes "$r" "$bytes"
   diff -r "$HM/pfs/m" "$HS/pfs/s" >/dev/null || { echo "hammer: slave differs after the full copy"; exit 1; }
   tid=$(slave_tid)
-  changed=$(changes "$HM/pfs/m"); rec hammer changed_bytes "$r" "$changed"; sync
+  changed=$(changes "$HM/pfs/m"); rec hammer changed_bytes "$r" "$changed"; sync_mine
   timed hammer inc_s "$r" hammer_copy || { echo "hammer: incremental mirror-copy failed"; exit 1; }
   bytes=$("$HAMMER" mirror-read "$HM/pfs/m" "$tid" 2>/dev/null | wc -c); rec hammer inc_bytes "$r" "$bytes"
   diff -r "$HM/pfs/m" "$HS/pfs/s" >/dev/null || { echo "hammer: slave differs after the incremental copy"; exit 1; }
@@ -236,7 +239,7 @@ hammer_lag() {
     for ((i=0; i<LAG_SAMPLES; i++)); do
       f=lag-$mode-$i
       echo "$f $RANDOM" > "$HM/pfs/m/$f"
-      [ "$mode" = sync ] && sync
+      [ "$mode" = sync ] && sync -f "$HM"
       t0=$(now)
       until cmp -s "$HM/pfs/m/$f" "$HS/pfs/s/$f" 2>/dev/null; do
         sleep 0.01
@@ -281,10 +284,10 @@ btrfs_inc() {
 btrfs_round() {
   local r=$1 bytes changed
   btrfs_setup
-  fill "$BM/src"; sync
+  fill "$BM/src"; sync_mine
   timed btrfs full_s "$r" btrfs_full
   bytes=$(btrfs -q send "$BM/snap1" | wc -c); rec btrfs full_bytes "$r" "$bytes"
-  changed=$(changes "$BM/src"); rec btrfs changed_bytes "$r" "$changed"; sync
+  changed=$(changes "$BM/src"); rec btrfs changed_bytes "$r" "$changed"; sync_mine
   timed btrfs inc_s "$r" btrfs_inc
   bytes=$(btrfs -q send -p "$BM/snap1" "$BM/snap2" | wc -c); rec btrfs inc_bytes "$r" "$bytes"
   diff -r "$BM/snap2" "$BS/snap2" >/dev/null || { echo "btrfs: received copy differs"; exit 1; }
@@ -312,10 +315,10 @@ rsync_sent() { sed -n 's/^Total bytes sent: //p' "$W/rsync.stats" | tr -d ,; }
 rsync_round() {
   local r=$1 changed
   rsync_setup
-  fill "$EM/src"; sync
+  fill "$EM/src"; sync_mine
   timed rsync full_s "$r" rsync_copy
   rec rsync full_bytes "$r" "$(rsync_sent)"
-  changed=$(changes "$EM/src"); rec rsync changed_bytes "$r" "$changed"; sync
+  changed=$(changes "$EM/src"); rec rsync changed_bytes "$r" "$changed"; sync_mine
   timed rsync inc_s "$r" rsync_copy
   rec rsync inc_bytes "$r" "$(rsync_sent)"
   diff -r "$EM/src" "$ES/src" >/dev/null || { echo "rsync: copy differs"; exit 1; }
@@ -331,21 +334,21 @@ scale_run() {
   log "$sys: scaling run with $((copies * FILES)) files"
   case $sys in
     hammer)
-      hammer_setup; fill "$HM/pfs/m" "$copies"; sync
+      hammer_setup; fill "$HM/pfs/m" "$copies"; sync_mine
       hammer_copy || { echo "hammer: mirror-copy failed"; exit 1; }
       local tid; tid=$(slave_tid)
-      changes "$HM/pfs/m" 0 >/dev/null; sync
+      changes "$HM/pfs/m" 0 >/dev/null; sync_mine
       timed hammer "inc_s_${n}" 1 hammer_copy || { echo "hammer: mirror-copy failed"; exit 1; }
       rec hammer "inc_bytes_${n}" 1 "$("$HAMMER" mirror-read "$HM/pfs/m" "$tid" 2>/dev/null | wc -c)"
       hammer_teardown ;;
     btrfs)
-      btrfs_setup; fill "$BM/src" "$copies"; sync; btrfs_full
-      changes "$BM/src" 0 >/dev/null; sync
+      btrfs_setup; fill "$BM/src" "$copies"; sync_mine; btrfs_full
+      changes "$BM/src" 0 >/dev/null; sync_mine
       timed btrfs "inc_s_${n}" 1 btrfs_inc
       btrfs_teardown ;;
     rsync)
-      rsync_setup; fill "$EM/src" "$copies"; sync; rsync_copy
-      changes "$EM/src" 0 >/dev/null; sync
+      rsync_setup; fill "$EM/src" "$copies"; sync_mine; rsync_copy
+      changes "$EM/src" 0 >/dev/null; sync_mine
       timed rsync "inc_s_${n}" 1 rsync_copy
       rsync_teardown ;;
   esac
