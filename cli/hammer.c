@@ -23,6 +23,7 @@ int cmd_synctid(struct hammer_opts *o, int argc, char **argv);	/* cmd_synctid.c 
 int cmd_version(struct hammer_opts *o, int argc, char **argv);	/* cmd_version.c */
 int cmd_info_any(struct hammer_opts *o, int argc, char **argv);	/* cmd_info_mount.c */
 int cmd_pfs(struct hammer_opts *o, int argc, char **argv);	/* cmd_pfs.c */
+int cmd_mirror(struct hammer_opts *o, int argc, char **argv);	/* cmd_mirror.c */
 
 static const struct hammer_cmd commands[] = {
 	{ "blockmap", cmd_blockmap, "blockmap", 1 },
@@ -41,29 +42,112 @@ static const struct hammer_cmd commands[] = {
 	{ "pfs-upgrade", cmd_pfs, "pfs-upgrade <dirpath>", 0 },
 	{ "pfs-downgrade", cmd_pfs, "pfs-downgrade <dirpath>", 0 },
 	{ "pfs-destroy", cmd_pfs, "pfs-destroy <dirpath>  (-y: answer yes, -d: no countdown)", 0 },
+	{ "mirror-read", cmd_mirror, "mirror-read <filesystem> [begin-tid]", 0 },
+	{ "mirror-read-stream", cmd_mirror, "mirror-read-stream <filesystem> [begin-tid]", 0 },
+	{ "mirror-write", cmd_mirror, "mirror-write <filesystem>", 0 },
+	{ "mirror-dump", cmd_mirror, "mirror-dump [header]", 0 },
+	{ "mirror-copy", cmd_mirror, "mirror-copy [[user@]host:]<filesystem> [[user@]host:]<filesystem>", 0 },
+	{ "mirror-stream", cmd_mirror, "mirror-stream [[user@]host:]<filesystem> [[user@]host:]<filesystem>", 0 },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hammer [-dhqvy] -f blkdev[:blkdev]* command [args]\n"
+	fprintf(f, "usage: hammer [-2BdhqvXy] [-b bandwidth] [-c cyclefile] [-f blkdev[:blkdev]*]\n"
+		"              [-i delay] [-p ssh-port] [-S splitsize] [-t timeout] command [args]\n"
 		"  -f devs   the volumes of the file system, colon-separated\n"
 		"  -v        more detail (repeatable)\n"
 		"  -q        less detail (repeatable)\n"
-		"  -y        answer yes to questions (pfs-destroy)\n"
+		"  -y        answer yes to questions (pfs-destroy; mirror-write creates\n"
+		"            a missing slave)\n"
 		"  -d        pfs-destroy: no 5-second countdown\n"
+		"  -b bw     mirroring: bandwidth limit in bytes/s (k, m, g: x1024),\n"
+		"            paced in 100 ms windows (DragonFly: 1-second bursts)\n"
+		"  -B        mirroring: no histogram prescan, one batch (bulk)\n"
+		"  -S size   mirroring: prescan chunk size (k, m, g; default 4g)\n"
+		"  -i delay  mirror-stream: seconds between batches (default 5)\n"
+		"  -2        mirroring: two-way protocol (mirror-copy/-stream set it)\n"
+		"  -p port   mirroring over ssh: the port\n"
+		"  -X        mirroring over ssh: compress (ssh -C)\n"
+		"  -t secs   mirror-read: stop after that many seconds\n"
+		"  -c file   mirror-read: cycle file (the begin TID, one-way runs)\n"
 		"  -h        this help\n"
 		"commands (-f: on unmounted volumes, read-only; else on a mount):\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  hammer %s%s\n", commands[i].needs_device ? "-f blkdevs " : "", commands[i].usage);
 }
 
+/* A size with an optional k, m or g suffix (x1024 each), as DragonFly's -b/-S. */
+static int parse_size(const char *s, uint64_t *v)
+{
+	char *e;
+	if (*s < '0' || *s > '9')
+		return -1;
+	unsigned long long n = strtoull(s, &e, 0);
+	unsigned shift = 0;
+	switch (*e) {
+	case 'k': case 'K': shift = 10; e++; break;
+	case 'm': case 'M': shift = 20; e++; break;
+	case 'g': case 'G': shift = 30; e++; break;
+	default: break;
+	}
+	if (*e || (shift && n > (~0ULL >> shift)))
+		return -1;
+	*v = (uint64_t)n << shift;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	struct hammer_opts o = { .out = stdout, .err = stderr };
+	struct hammer_opts o = { .out = stdout, .err = stderr,
+				 .splitsize = 4ULL << 30, .delay = 5 };
 	int ch;
+	char *e;
 
-	while ((ch = getopt(argc, argv, "+df:hqvy")) != -1) {
+	while ((ch = getopt(argc, argv, "+2b:Bc:df:hi:p:qS:t:vXy")) != -1) {
 		switch (ch) {
+		case '2':
+			o.twoway = 1;
+			break;
+		case 'b':
+			if (parse_size(optarg, &o.bandwidth)) {
+				fprintf(stderr, "hammer: -b %s: a byte rate (k, m, g suffixes)\n", optarg);
+				return HAMMER_EXIT_USAGE;
+			}
+			o.bandwidth_str = optarg;
+			break;
+		case 'B':
+			o.bulk = 1;
+			break;
+		case 'c':
+			o.cyclefile = optarg;
+			break;
+		case 'i':
+			o.delay = (int)strtol(optarg, &e, 10);
+			if (*e || e == optarg || o.delay < 0) {
+				fprintf(stderr, "hammer: -i %s: seconds expected\n", optarg);
+				return HAMMER_EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			o.ssh_port = optarg;
+			break;
+		case 'S':
+			if (parse_size(optarg, &o.splitsize) || o.splitsize == 0) {
+				fprintf(stderr, "hammer: -S %s: a size (k, m, g suffixes)\n", optarg);
+				return HAMMER_EXIT_USAGE;
+			}
+			o.splitsize_str = optarg;
+			break;
+		case 't':
+			o.timeout = (int)strtol(optarg, &e, 10);
+			if (*e || e == optarg || o.timeout < 0) {
+				fprintf(stderr, "hammer: -t %s: seconds expected\n", optarg);
+				return HAMMER_EXIT_USAGE;
+			}
+			break;
+		case 'X':
+			o.compress = 1;
+			break;
 		case 'd':
 			o.debug++;
 			break;

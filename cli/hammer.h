@@ -11,6 +11,7 @@
 #ifndef HAMMER_CLI_H
 #define HAMMER_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ref/inspect.h"
@@ -26,6 +27,18 @@ struct hammer_opts {
 	int yes;		/* -y: answer yes (pfs-destroy's prompts: ours) */
 	int debug;		/* -d: pfs-destroy without its countdown */
 	const char *devs;	/* -f a:b:c */
+	/* mirroring (cmd_mirror.c), DragonFly's options */
+	uint64_t bandwidth;	/* -b bytes/s (k/m/g suffix); 0 = unlimited */
+	const char *bandwidth_str;
+	int bulk;		/* -B: no histogram chunking */
+	uint64_t splitsize;	/* -S bytes per chunk (default 4 GiB) */
+	const char *splitsize_str;
+	int delay;		/* -i seconds between mirror-stream batches (5) */
+	int twoway;		/* -2: two-way protocol (mirror-copy sets it) */
+	const char *ssh_port;	/* -p */
+	int compress;		/* -X: ssh -C */
+	int timeout;		/* -t seconds: mirror-read stops after that */
+	const char *cyclefile;	/* -c */
 	struct hammer_volset *vs;	/* opened read-only for needs-device commands */
 	FILE *out;		/* normal output (stdout) */
 	FILE *err;		/* warnings and errors (stderr) */
