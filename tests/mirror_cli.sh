@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# mirror_cli.sh: the mirroring commands of `hammer` (cli/cmd_mirror.c) on two
+# hammer-fuse mounts (suite fuse): mirror-copy to a missing slave (-y),
+# incremental runs (deletions, a small stream), mirror-read / mirror-dump /
+# mirror-write through a file, prescan chunks (-S), refusals (master target,
+# other shared-uuid, truncated and corrupted streams: exit 1, the slave's
+# sync_end_tid unchanged), mirror-stream in the background (a change picked
+# up, a killed half reconnected, SIGTERM a clean exit 0), ssh halves when an
+# OpenSSH server can be started (tests/lib_sshd.sh), -f on unmounted images
+# (the same stream as mounted, mirror-write creating a slave), and the
+# checker clean on both images at the end.  Every failure prints the
+# command.  Run alone: BUILD=build-x bash tests/mirror_cli.sh
+: "${BUILD:?set BUILD to the meson build dir}"
+BUILD=$(cd "$BUILD" && pwd)
+# shellcheck source=tests/fuse_lib.sh
+. "$(dirname "$0")/fuse_lib.sh"
+LIBDIR=$(cd "$(dirname "$0")" && pwd)
+cd "$work" || exit 1
+export HAMMER_MIRROR_RETRY=1	# mirror-stream: retry a lost link after 1 s + -i
+
+# run NAME WANT_STATUS PATTERN CMD...: exit status and a line of stdout+stderr
+# matching PATTERN (ERE; empty: any).  Output kept in out.txt / err.txt.
+run() {
+  local name=$1 want=$2 pat=$3; shift 3
+  "$@" </dev/null >out.txt 2>err.txt
+  local st=$?
+  if [ "$st" -ne "$want" ]; then
+    fail "$name" "exit $st, want $want: $*"; tail -n 15 out.txt err.txt; return 1
+  fi
+  if [ -n "$pat" ] && ! cat out.txt err.txt | grep -Eq -- "$pat"; then
+    fail "$name" "no line matching /$pat/: $*"; tail -n 15 out.txt err.txt; return 1
+  fi
+  ok "$name"
+}
+# runin NAME WANT PATTERN INPUT CMD...: the same with stdin from INPUT
+runin() {
+  local name=$1 want=$2 pat=$3 in=$4; shift 4
+  "$@" <"$in" >out.txt 2>err.txt
+  local st=$?
+  if [ "$st" -ne "$want" ]; then
+    fail "$name" "exit $st, want $want: $* < $in"; tail -n 15 out.txt err.txt; return 1
+  fi
+  if [ -n "$pat" ] && ! cat out.txt err.txt | grep -Eq -- "$pat"; then
+    fail "$name" "no line matching /$pat/: $* < $in"; tail -n 15 out.txt err.txt; return 1
+  fi
+  ok "$name"
+}
+# same_tree NAME A B: diff -r (links compared as links)
+same_tree() {
+  local d
+  if d=$(diff -r --no-dereference "$2/" "$3/" 2>&1); then ok "$1"; else
+    fail "$1" "diff -r --no-dereference $2/ $3/:"; echo "$d" | head -n 10
+  fi
+}
+# field PATH KEY: a pfs-status field (sync-end-tid, shared-uuid, ...)
+field() { "$HAMMER" pfs-status "$1" 2>/dev/null | sed -n "s/^    $2=//p"; }
+
+mk_image "$work/a.img" 2G || exit 1
+mk_image "$work/b.img" 2G || exit 1
+hf_mount "$work/a.img" "$work/ma" -o flush=1 || exit 1
+hf_mount "$work/b.img" "$work/mb" -o flush=1 || exit 1
+M=$work/ma/pfs/test S=$work/mb/pfs/test
+mkdir -p "$work/ma/pfs" "$work/mb/pfs"
+run "pfs-master" 0 "succeeded" "$HAMMER" pfs-master "$M"
+
+# ---- content: sizes, directories, symlinks, hard links, renames, deletes, truncates
+mkdir -p "$M/d1/d2/d3" "$M/empty"
+: >"$M/zero"
+echo hello >"$M/small"
+head -c 4095 /dev/urandom >"$M/d1/odd"
+head -c 70000 /dev/urandom >"$M/d1/over64k"
+head -c 3000000 /dev/urandom >"$M/d1/d2/big"
+head -c 200000 /dev/urandom >"$M/d1/d2/d3/mid"
+ln -s small "$M/link"
+ln -s /nowhere "$M/dangling"
+ln "$M/small" "$M/d1/hard"
+echo gone >"$M/deleted"; rm "$M/deleted"
+echo x >"$M/before"; mv "$M/before" "$M/d1/after"
+head -c 100000 /dev/urandom >"$M/trunc"; truncate -s 5000 "$M/trunc"
+for i in $(seq 1 50); do echo "file $i" >"$M/empty/../d1/f$i"; done
+sync
+
+# ---- first mirror-copy: the slave does not exist (-y creates it)
+run "mirror-copy -y to a missing slave" 0 "Mirror-read .* succeeded" \
+  "$HAMMER" -y mirror-copy "$M" "$S"
+grep -q "PFS slave .* does not exist. Auto create new slave PFS!" err.txt &&
+  ok "auto-create message" || { fail "auto-create message"; cat err.txt; }
+grep -Eq "^histogram range [0-9a-f]{16} - [0-9a-f]{16}$" err.txt &&
+  grep -Eq "^Mirror-read: Mirror from [0-9a-f]{16} to [0-9a-f]{16}$" err.txt &&
+  ok "guide's output lines" || { fail "guide's output lines"; cat err.txt; }
+same_tree "slave equals master" "$M" "$S"
+expect "slave is a slave" "operating as a SLAVE" "$("$HAMMER" pfs-status "$S" | grep -o 'operating as a SLAVE')"
+expect "shared-uuid carried over" "$(field "$M" shared-uuid)" "$(field "$S" shared-uuid)"
+expect "slave sync_end_tid = master's" "$(field "$M" sync-end-tid)" "$(field "$S" sync-end-tid)"
+expect "hard link kept" "$(stat -c %i "$S/small")" "$(stat -c %i "$S/d1/hard")"
+
+# ---- incremental: changes, deletions; the stream is small
+E=$(field "$S" sync-end-tid)
+rm -r "$M/d1/d2/d3"
+rm "$M/zero" "$M/d1/f7"
+mv "$M/d1/f8" "$M/d1/f8-renamed"
+echo more >>"$M/small"
+truncate -s 10 "$M/d1/over64k"
+echo new >"$M/newfile"
+sync
+run "mirror-read full" 0 "succeeded" "$HAMMER" -B mirror-read "$M"
+full=$(stat -c %s out.txt)
+run "mirror-read incremental" 0 "succeeded" "$HAMMER" -B mirror-read "$M" "$(printf '0x%x' $((E + 1)))"
+inc=$(stat -c %s out.txt)
+if [ "$inc" -gt 0 ] && [ $((inc * 20)) -lt "$full" ]; then ok "incremental stream small ($inc vs $full bytes)"
+else fail "incremental stream small" "$inc bytes vs $full for the full stream"; fi
+run "mirror-copy incremental" 0 "succeeded" "$HAMMER" mirror-copy "$M" "$S"
+same_tree "incremental: slave equals master" "$M" "$S"
+[ ! -e "$S/d1/d2/d3" ] && [ ! -e "$S/zero" ] && ok "deletions propagated" || fail "deletions propagated"
+expect "incremental: sync_end_tid" "$(field "$M" sync-end-tid)" "$(field "$S" sync-end-tid)"
+run "mirror-copy with nothing to do" 0 "succeeded" "$HAMMER" mirror-copy "$M" "$S"
+
+# ---- mirror-read to a file, mirror-dump, mirror-write one-way
+run "mirror-read > file" 0 "succeeded" "$HAMMER" -B mirror-read "$M"
+cp out.txt stream.bin
+runin "mirror-dump" 0 "^Record lo=[0-9a-f]{8} obj=[0-9a-f]{16} key=[0-9a-f]{16} rt=[0-9a-f]{2} ot=[0-9a-f]{2}" \
+  stream.bin "$HAMMER" mirror-dump
+grep -Eq "^       tids [0-9a-f]{16}:[0-9a-f]{16} data=[0-9]+$" out.txt && ok "mirror-dump tids lines" ||
+  fail "mirror-dump tids lines"
+runin "mirror-dump header" 0 "shared-uuid=$(field "$M" shared-uuid)" stream.bin "$HAMMER" mirror-dump header
+runin "mirror-write one-way (-y)" 0 "^Source can update synctid to 0x[0-9a-f]{16}$" \
+  stream.bin "$HAMMER" -y mirror-write "$work/mb/pfs/fromfile"
+same_tree "mirror-write from a file" "$M" "$work/mb/pfs/fromfile"
+runin "mirror-write without -y, no tty" 1 "No terminal for response" stream.bin \
+  setsid "$HAMMER" mirror-write "$work/mb/pfs/notty"
+[ ! -e "$work/mb/pfs/notty" ] && ok "no tty: nothing created" || fail "no tty: nothing created"
+
+# ---- chunks (-S): every chunk its own batch with SYNC
+for i in 1 2 3 4; do head -c 400000 /dev/urandom >"$M/chunk$i"; sync; sleep 1.2; done
+run "mirror-read -S 300k" 0 "succeeded" "$HAMMER" -S 300k mirror-read "$M"
+cp out.txt chunks.bin
+n=$(grep -c "^Mirror-read: Mirror from" err.txt)
+[ "$n" -ge 4 ] && ok "prescan chunks ($n batches)" || { fail "prescan chunks" "$n batches"; cat err.txt; }
+runin "mirror-write chunks" 0 "" chunks.bin "$HAMMER" -y mirror-write "$work/mb/pfs/chunked"
+expect "one sync per chunk" "$n" "$(grep -c '^Source can update synctid' out.txt)"
+same_tree "chunked copy" "$M" "$work/mb/pfs/chunked"
+# a chunked stream cut after its second batch: the slave stops at chunk 2
+cut2=$(python3 - chunks.bin <<'EOF'
+import struct, sys
+b = open(sys.argv[1], 'rb').read(); off = 0; syncs = 0
+while off < len(b):
+    size, typ = struct.unpack_from('<II', b, off + 8)
+    off += (size + 7) & ~7
+    if typ & 0xff == 4:
+        syncs += 1
+        if syncs == 2:
+            print(off + 100); break
+EOF
+)
+head -c "$cut2" chunks.bin >cut.bin
+runin "chunked stream cut after batch 2" 1 "short read" cut.bin "$HAMMER" -y mirror-write "$work/mb/pfs/partial"
+second=$(sed -n 2p out.txt | sed 's/.* //')
+expect "cut: slave at chunk 2's end" "$second" "$(field "$work/mb/pfs/partial" sync-end-tid)"
+run "restart from a cut (mirror-copy: from the slave's sync_end_tid)" 0 "succeeded" \
+  "$HAMMER" -S 300k mirror-copy "$M" "$work/mb/pfs/partial"
+if grep -q "Mirror from 0000000000000001 " err.txt; then
+  fail "restart resumes" "started from the beginning again"; else ok "restart resumes"; fi
+same_tree "restarted copy complete" "$M" "$work/mb/pfs/partial"
+
+# ---- refusals: exit 1, the target unchanged
+SU=$(field "$M" shared-uuid)
+run "a master with the same shared-uuid" 0 "" "$HAMMER" pfs-master "$work/mb/pfs/master2" "shared-uuid=$SU"
+runin "master as target refused" 1 "mirror-write: target must be in slave mode" \
+  stream.bin "$HAMMER" mirror-write "$work/mb/pfs/master2"
+run "a slave of another shared-uuid" 0 "" "$HAMMER" pfs-slave "$work/mb/pfs/other"
+runin "other shared-uuid refused" 1 "different shared-uuid's" \
+  stream.bin "$HAMMER" mirror-write "$work/mb/pfs/other"
+run "an empty slave" 0 "" "$HAMMER" pfs-slave "$work/mb/pfs/victim" "shared-uuid=$SU"
+V0=$(field "$work/mb/pfs/victim" sync-end-tid)
+size=$(stat -c %s stream.bin)
+head -c $((size / 2)) stream.bin >trunc.bin
+runin "truncated stream" 1 "short read" trunc.bin "$HAMMER" mirror-write "$work/mb/pfs/victim"
+flip() {	# flip IN OUT OFFSET
+  python3 -c "import sys; b=bytearray(open(sys.argv[1],'rb').read()); b[int(sys.argv[3])]^=0x10; open(sys.argv[2],'wb').write(b)" "$@"
+}
+flip stream.bin badpfsd.bin 40		# inside the first PFSD's body
+flip stream.bin badhead.bin 328		# the second record's rec_crc
+flip stream.bin baddata.bin $((size / 2))	# in the middle: some REC's data
+for f in badpfsd badhead baddata; do
+  runin "flipped byte: $f" 1 "malformed record on pipe, bad crc|bad signature|illegal" \
+    $f.bin "$HAMMER" mirror-write "$work/mb/pfs/victim"
+  grep -q "at byte" err.txt && ok "$f: offset named" || fail "$f: offset named"
+done
+expect "refusals: victim unchanged" "$V0" "$(field "$work/mb/pfs/victim" sync-end-tid)"
+run "mirror-read-stream with -f refused" 1 "needs a mounted" \
+  "$HAMMER" -f "$work/a.img" mirror-read-stream pfs/test
+
+# ---- mirror-stream in the background
+"$HAMMER" -i 1 mirror-stream "$M" "$S" >stream.out 2>stream.err &
+SP=$!
+# wait_for NAME FILE-TEST...: poll up to 60 s
+wait_for() {
+  local name=$1; shift
+  for _ in $(seq 120); do
+    if "$@"; then ok "$name"; return 0; fi
+    sleep 0.5
+  done
+  fail "$name" "not after 60 s: $*"; tail -n 5 stream.err; return 1
+}
+echo streamed >"$M/streamed1"; sync
+wait_for "mirror-stream picks up a change" test -e "$S/streamed1"
+# a lost link: kill the target half, the stream comes back
+kids=$(pgrep -P "$SP" | tr '\n' ' ')
+[ -n "$kids" ] && kill $(echo "$kids" | awk '{print $NF}') 2>/dev/null
+sleep 0.5
+echo again >"$M/streamed2"; rm "$M/streamed1"; sync
+wait_for "mirror-stream reconnects after a lost link" test -e "$S/streamed2"
+wait_for "mirror-stream propagates a delete" test ! -e "$S/streamed1"
+kill -TERM "$SP"
+wait "$SP"; st=$?
+expect "mirror-stream: SIGTERM exits 0" 0 "$st"
+sleep 0.5
+[ -z "$(pgrep -P "$SP" 2>/dev/null)" ] && ok "mirror-stream: halves gone" || fail "mirror-stream: halves gone"
+same_tree "after mirror-stream" "$M" "$S"
+
+# ---- over ssh (a throwaway sshd), when one can be started
+# shellcheck source=tests/lib_sshd.sh
+. "$LIBDIR/lib_sshd.sh"
+if sshd_start --try "$BUILD/cli" "$BUILD/fuse"; then
+  trap 'sshd_stop; cleanup' EXIT
+  echo viassh >"$M/viassh"; sync
+  run "mirror-copy to host:path over ssh" 0 "succeeded" \
+    "$HAMMER" -y mirror-copy "$M" "$SSHD_HOST:$work/mb/pfs/remote"
+  same_tree "ssh copy equals master" "$M" "$work/mb/pfs/remote"
+  run "mirror-copy from host:path over ssh" 0 "" \
+    "$HAMMER" -y mirror-copy "$SSHD_HOST:$M" "$work/mb/pfs/remote2"
+  same_tree "ssh source copy equals master" "$M" "$work/mb/pfs/remote2"
+  sshd_stop
+else
+  echo "(ssh part skipped)"
+fi
+
+# ---- -f: the same stream from the unmounted image
+"$HAMMER" -B mirror-read "$M" >mounted.bin 2>/dev/null
+hf_umount "$work/ma" || fail "umount a"
+hf_umount "$work/mb" || fail "umount b"
+run "-f mirror-read" 0 "succeeded" "$HAMMER" -f "$work/a.img" -B mirror-read pfs/test
+cp out.txt offline.bin
+"$HAMMER" mirror-dump <mounted.bin >mounted.dump 2>&1
+"$HAMMER" mirror-dump <offline.bin >offline.dump 2>&1
+if cmp -s mounted.dump offline.dump; then ok "-f stream = mounted stream"; else
+  fail "-f stream = mounted stream"; diff mounted.dump offline.dump | head; fi
+runin "-f mirror-write (-y creates the slave)" 0 "Source can update synctid" offline.bin \
+  "$HAMMER" -f "$work/b.img" -y mirror-write pfs/offline
+run "-f pfs-status of the new slave" 0 "operating as a SLAVE" "$HAMMER" -f "$work/b.img" pfs-status pfs/offline
+check_image "$work/a.img" "checker clean: master image"
+check_image "$work/b.img" "checker clean: slave image"
+hf_mount "$work/b.img" "$work/mb" || exit 1
+hf_mount "$work/a.img" "$work/ma" || exit 1
+same_tree "-f mirror-write result" "$M" "$work/mb/pfs/offline"
+hf_umount "$work/ma"; hf_umount "$work/mb"
+finish
