@@ -946,7 +946,8 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 				goto out;
 			}
 			tid_beg = te + 1;
-		} else if (rd.hist && last_end) {
+		} else if (last_end) {
+			/* one-way: the next chunk, or what came after the last batch */
 			tid_beg = last_end + 1;
 		}
 		if ((rc = side_refresh(&rd.src)))
