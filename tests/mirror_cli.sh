@@ -237,7 +237,15 @@ fi
 
 # ---- -f: the same stream from the unmounted image
 "$HAMMER" -B mirror-read "$M" >mounted.bin 2>/dev/null
-hf_umount "$work/ma" || fail "umount a"
+# an unmount during a (slow) mirror-read: the daemon ends the stream and exits
+"$HAMMER" -b 100k -B mirror-read "$M" >/dev/null 2>slow.err &
+RP=$!
+sleep 1
+hf_umount "$work/ma" && ok "umount during a mirror-read" || fail "umount during a mirror-read"
+wait "$RP"; st=$?
+[ "$st" -ne 0 ] && ok "cut mirror-read fails (exit $st)" || fail "cut mirror-read fails" "exit 0"
+grep -q "Mirror-read .* failed" slow.err && ok "cut mirror-read says why" ||
+  { fail "cut mirror-read says why"; cat slow.err; }
 hf_umount "$work/mb" || fail "umount b"
 run "-f mirror-read" 0 "succeeded" "$HAMMER" -f "$work/a.img" -B mirror-read pfs/test
 cp out.txt offline.bin
