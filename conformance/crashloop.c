@@ -57,6 +57,7 @@
 
 #include "ref/fscheck.h"
 #include "ref/hammer.h"
+#include "ref/mstream.h"
 #include "ref/newfs.h"
 #include "ref/volume.h"
 #include "sim/sim.h"
@@ -321,7 +322,8 @@ static int dump_dir(struct hammer_mount *m, hammer_ino_t dir, const char *path,
 #define PFS_NEW_SLAVE	2u
 #define PFS_BASE_MASTER	3u
 #define PFS_BASE_SLAVE	4u
-#define PFS_SCAN	5u
+#define PFS_MIRROR	5u	/* a slave of PFS 3 (link /U): mirror-write */
+#define PFS_SCAN	6u
 
 static void hex16(char *out, const hammer_uuid_t *u)
 {
@@ -395,12 +397,13 @@ enum op_kind {
 	OP_CREATE, OP_MKDIR, OP_APPEND, OP_OVERWRITE, OP_UNALIGNED, OP_TRUNC,
 	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_SMALLWRITE,
 	OP_BIGWRITE, OP_PFS_MASTER, OP_PFS_SLAVE, OP_PFS_DESTROY, OP_PFS_UPGRADE,
-	OP_PFS_DOWNGRADE, OP_KINDS
+	OP_PFS_DOWNGRADE, OP_PFS_WRITE, OP_MIRROR, OP_KINDS
 };
 static const char *op_names[OP_KINDS] = {
 	"create", "mkdir", "append", "overwrite", "unaligned", "truncate",
 	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite", "bigwrite",
-	"pfs-master", "pfs-slave", "pfs-destroy", "pfs-upgrade", "pfs-downgrade"
+	"pfs-master", "pfs-slave", "pfs-destroy", "pfs-upgrade", "pfs-downgrade",
+	"pfs-write", "mirror-write"
 };
 enum sync_kind { SY_FSYNC, SY_FDATASYNC, SY_SYNC, SY_KINDS };
 static const char *sync_names[SY_KINDS] = { "fsync", "fdatasync", "sync" };
@@ -459,6 +462,82 @@ static int pfs_with_files(struct hammer_mount *m, uint32_t id, const char *link)
 		rc = hammer_mknod(m, g, "H", 1, S_IFREG | 0600, 0, 0, 0, &a);
 	if (!rc && hammer_write(m, a.ino, 0, pattern + 900 + id, 300) != 300)
 		rc = -EIO;
+	return rc;
+}
+
+/*
+ * One mirroring batch from PFS 3 into its slave PFS 5 (in the same
+ * mount), as mirror-copy does it: from the slave's sync_end_tid + 1 to the
+ * master's durable TID, through the stream codec in 64 KB pieces, ending
+ * with the SYNC (hammer_mirror_write_sync, which syncs).  Nothing to do
+ * when the range is empty.
+ */
+static int mirror_batch(struct hammer_mount *m)
+{
+	struct hammer_pseudofs_data spd, dpd;
+	struct hammer_err err = { 0 };
+	int rc = hammer_pfs_status(m, PFS_BASE_MASTER, &spd, &err);
+	if (!rc)
+		rc = hammer_pfs_status(m, PFS_MIRROR, &dpd, &err);
+	if (rc)
+		return rc;
+	hammer_tid_t beg = dpd.sync_end_tid + 1, end = spd.sync_end_tid;
+	if (beg > end)
+		return 0;
+	spd.sync_beg_tid = beg;
+	struct hammer_mirror_apply w;
+	rc = hammer_mirror_write_begin(m, PFS_MIRROR, &spd, &w, &err);
+	if (rc)
+		return rc;
+	struct hammer_mirror_scan sc;
+	hammer_mirror_scan_init(&sc, PFS_BASE_MASTER, beg, end, 0);
+	uint8_t *buf = malloc(HAMMER_MREC_MAX);
+	if (!buf)
+		return -ENOMEM;
+	while (!rc && !sc.done) {
+		size_t len = 0, off = 0;
+		rc = hammer_mirror_read(m, &sc, buf, HAMMER_MREC_MAX, &len, &err);
+		while (!rc && off < len) {
+			struct hammer_mrec r;
+			int n = hammer_mrec_get(buf + off, len - off, &r, NULL, NULL, 0);
+			if (n <= 0) {
+				rc = -EPROTO;
+				break;
+			}
+			rc = hammer_mirror_write_rec(m, &w, &r, &err);
+			off += (size_t)n;
+		}
+	}
+	free(buf);
+	if (!rc)
+		rc = hammer_mirror_write_sync(m, &w, &err);
+	return rc;
+}
+
+/*
+ * Changes to the master PFS 3 (variant v): a new file Xv, F appended;
+ * variant 2 (the prologue's) also removes G/H.
+ */
+static int pfs3_change(struct hammer_mount *m, int v, hammer_ino_t *target)
+{
+	struct hammer_attr r, a;
+	char nm[4] = { 'X', (char)('0' + v), 0, 0 };
+	int rc = pfs_enter_root(m, PFS_BASE_MASTER, &r);
+	if (!rc)
+		rc = hammer_mknod(m, r.ino, nm, 2, S_IFREG | 0644, 0, 0, 0, &a);
+	if (!rc && hammer_write(m, a.ino, 0, pattern + 1000 + v, 4000) != 4000)
+		rc = -EIO;
+	if (!rc)
+		rc = hammer_lookup(m, r.ino, "F", 1, &a);
+	if (!rc && hammer_write(m, a.ino, a.size, pattern + 2000 + v, 20000) != 20000)
+		rc = -EIO;
+	if (!rc)
+		*target = a.ino;
+	if (!rc && v == 2) {
+		rc = hammer_lookup(m, r.ino, "G", 1, &a);
+		if (!rc)
+			rc = hammer_unlink(m, a.ino, "H", 1);
+	}
 	return rc;
 }
 
@@ -644,6 +723,15 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 			rc = lookup_path(m, "/M", &a);
 		*target = a.ino;
 		break;
+	case OP_PFS_WRITE:	/* then a sync: a mirror takes durable changes */
+		rc = pfs3_change(m, variant, target);
+		break;
+	case OP_MIRROR:		/* fsync goes to the slave's link: a full sync */
+		rc = mirror_batch(m);
+		if (!rc)
+			rc = lookup_path(m, "/U", &a);
+		*target = a.ino;
+		break;
 	default:
 		rc = -EINVAL;
 	}
@@ -676,7 +764,8 @@ static int needs_pfs_prologue(const enum op_kind *ops, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (ops[i] == OP_PFS_DESTROY || ops[i] == OP_PFS_UPGRADE ||
-		    ops[i] == OP_PFS_DOWNGRADE)
+		    ops[i] == OP_PFS_DOWNGRADE || ops[i] == OP_PFS_WRITE ||
+		    ops[i] == OP_MIRROR)
 			return 1;
 	return 0;
 }
@@ -1418,6 +1507,35 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 			rc = hammer_sync(m);
 		if (!rc)
 			rc = oracle_record(o, m, s, 1);
+		/*
+		 * /U: PFS 5, a slave of PFS 3, mirrored once; then PFS 3 changes
+		 * (synced) so that mirror-write has a batch with inserts,
+		 * deletions and appends to carry.
+		 */
+		struct hammer_pseudofs_data pd, m3;
+		struct hammer_attr la;
+		struct hammer_err e3 = { 0 };
+		hammer_ino_t ignored;
+		pfs_data(&pd, PFS_MIRROR, 1);
+		if (!rc)
+			rc = hammer_pfs_status(m, PFS_BASE_MASTER, &m3, &e3);
+		pd.shared_uuid = m3.shared_uuid;
+		if (!rc)
+			rc = hammer_pfs_create(m, 1, "U", 1, PFS_MIRROR, &pd, 0, 0, &la);
+		if (!rc)
+			rc = hammer_sync(m);
+		if (!rc)
+			rc = oracle_record(o, m, s, 1);
+		if (!rc)
+			rc = mirror_batch(m);
+		if (!rc)
+			rc = oracle_record(o, m, s, 1);
+		if (!rc)
+			rc = pfs3_change(m, 2, &ignored);
+		if (!rc)
+			rc = hammer_sync(m);
+		if (!rc)
+			rc = oracle_record(o, m, s, 1);
 		if (rc)
 			fprintf(stderr, "%s: PFS prologue failed: %d\n", w->name, rc);
 	}
@@ -1767,6 +1885,7 @@ enum {
 	 */
 	P_PFS1 = 1 << 10, P_PFS2 = 1 << 11, P_PFS3 = 1 << 12, P_PFS3S = 1 << 13,
 	P_PFS4S = 1 << 14,
+	P_PFS3W = 1 << 15,	/* pfs-write ran (its names are taken) */
 	P_START = P_A | P_B | P_DC | P_E | P_D | P_PFS3 | P_PFS4S
 };
 
@@ -1840,6 +1959,13 @@ static int model_op(unsigned *ns, enum op_kind k, int v)
 			return 0;
 		*ns |= P_PFS3S;
 		return 1;
+	case OP_PFS_WRITE:	/* a live master */
+		if (!(have & P_PFS3) || (have & P_PFS3S) || (have & P_PFS3W))
+			return 0;
+		*ns |= P_PFS3W;
+		return 1;
+	case OP_MIRROR:		/* its source must be live */
+		return !!(have & P_PFS3);
 	default:
 		return 0;
 	}
@@ -2039,10 +2165,10 @@ int main(int argc, char **argv)
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		pattern[i] = (uint8_t)(x >> 56);
 	}
-	static struct workload w[1024];
+	static struct workload w[2048];
 	int invalid, slow;
-	int nw = make_workloads(w, 1024, full || only_w, &invalid, &slow);
-	if (nw == 1024) {
+	int nw = make_workloads(w, 2048, full || only_w, &invalid, &slow);
+	if (nw == 2048) {
 		fprintf(stderr, "crashloop: more workloads than the table holds\n");
 		return 2;
 	}

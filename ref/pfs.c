@@ -247,7 +247,7 @@ static int range_rollback(struct hammer_mount *m, uint32_t id, hammer_tid_t trun
 			/* the statfs inode count follows the live INODE records */
 			int inode = b[i].base.rec_type == HAMMER_RECTYPE_INODE;
 			if (trunc == 0 || b[i].base.create_tid > trunc) {
-				rc = rec_remove(m, &b[i], 1);
+				rc = rec_remove(m, &b[i], 2);
 				if (!rc && inode && b[i].base.delete_tid == 0)
 					stat_inodes(m, -1);
 				changed++;

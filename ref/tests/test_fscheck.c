@@ -770,9 +770,10 @@ static void build(struct fs *fs, int plant, int nmany, struct built *b)
 			put_pfs(fs, 1, tid(fs), &p1);
 		put_symlink(fs, cap, "pfs1", "@@PFS00001", t);
 
-		struct pfsrec p2 = { .flags = HAMMER_PFSD_SLAVE, .beg = 1, .end = 5 };
+		/* the slave is seen as of sync_end_tid: its records (TID t) in it */
+		struct pfsrec p2 = { .flags = HAMMER_PFSD_SLAVE, .beg = 1, .end = t };
 		if (IS(P_PFS_REC_TIDS))
-			p2.beg = 6;
+			p2.beg = t + 1;
 		put_pfs(fs, 2, t, &p2);
 		put_symlink(fs, cap, "pfs2", "@@PFS00002", t);
 		if (IS(P_PFS_SLAVE_ROOT) || IS(P_PFS_ROOT_TYPE) || IS(P_ORPHAN_SLAVE)) {
