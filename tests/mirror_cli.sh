@@ -186,6 +186,21 @@ for f in badpfsd badhead baddata; do
     $f.bin "$HAMMER" mirror-write "$work/mb/pfs/victim"
   grep -q "at byte" err.txt && ok "$f: offset named" || fail "$f: offset named"
 done
+# records out of key order (each one intact): the engine refuses, the
+# daemon's message names the record
+python3 - stream.bin swapped.bin <<'EOF2'
+import struct, sys
+b = open(sys.argv[1], 'rb').read(); off = 0; recs = []
+while off < len(b):
+    size, typ = struct.unpack_from('<II', b, off + 8)
+    w = (size + 7) & ~7
+    recs.append((typ & 0xff, b[off:off + w])); off += w
+i = max(k for k in range(len(recs) - 1) if recs[k][0] == 1 and recs[k + 1][0] == 1)
+recs[i], recs[i + 1] = recs[i + 1], recs[i]
+open(sys.argv[2], 'wb').write(b''.join(r for _, r in recs))
+EOF2
+runin "records out of order refused" 1 "REC record #[0-9]+ at (byte|offset) [0-9]+" \
+  swapped.bin "$HAMMER" mirror-write "$work/mb/pfs/victim"
 expect "refusals: victim unchanged" "$V0" "$(field "$work/mb/pfs/victim" sync-end-tid)"
 run "mirror-read-stream with -f refused" 1 "needs a mounted" \
   "$HAMMER" -f "$work/a.img" mirror-read-stream pfs/test
