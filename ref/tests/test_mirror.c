@@ -528,6 +528,56 @@ static void test_cut_batch(void **state)
 	teardown_pair(&p);
 }
 
+/*
+ * A batch cut at every record boundary: each time the slave still shows
+ * its last sync (sync_end_tid, the old size of a changed file, no new
+ * file) and the checker, run on the live mount, is clean.
+ */
+static void test_cut_everywhere(void **state)
+{
+	(void)state;
+	struct pair p;
+	struct batch_stats st;
+	struct hammer_err err = { 0 };
+	setup_pair(&p);
+	hammer_ino_t r = pfs_root(p.m, 1);
+	populate(p.m, r, 10);
+	assert_int_equal(hammer_sync(p.m), 0);
+	assert_int_equal(mirror(p.m, 1, p.s, 2, 0, 512 * 1024, 0, &st), 0);
+	put_file(p.m, r, "small", 70000);
+	put_file(p.m, r, "fresh", 100);
+	struct hammer_attr a;
+	assert_int_equal(hammer_lookup(p.m, r, L("d1"), &a), 0);
+	assert_int_equal(hammer_rename(p.m, a.ino, L("big"), r, L("big2"), 0), 0);
+	assert_int_equal(hammer_sync(p.m), 0);
+	struct hammer_pseudofs_data before, now;
+	assert_int_equal(hammer_pfs_status(p.s, 2, &before, &err), 0);
+	uint64_t cut;
+	for (cut = 1;; cut++) {
+		int rc = mirror(p.m, 1, p.s, 2, 0, HAMMER_MREC_MAX, cut, &st);
+		if (rc == 0)
+			break;		/* the batch had fewer records: it completed */
+		assert_int_equal(rc, -EINTR);
+		assert_int_equal(hammer_pfs_status(p.s, 2, &now, &err), 0);
+		if (now.sync_end_tid != before.sync_end_tid)
+			fail_msg("cut after %" PRIu64 " records: sync_end_tid moved", cut);
+		hammer_ino_t sr = pfs_root(p.s, 2);
+		assert_int_equal(hammer_lookup(p.s, sr, L("fresh"), &a), -ENOENT);
+		assert_int_equal(hammer_lookup(p.s, sr, L("small"), &a), 0);
+		assert_int_equal(a.size, 100);
+		struct hammer_fscheck_report rep;
+		assert_int_equal(hammer_check(p.s, 0, &rep, &err), 0);
+		if (rep.errors)
+			fail_msg("cut after %" PRIu64 " records: checker: %s %s", cut,
+				 hammer_fscheck_code_name(rep.findings[0].code),
+				 rep.findings[0].msg);
+		hammer_fscheck_report_free(&rep);
+	}
+	assert_true(cut > 20);
+	compare(&p, "after cuts at every record");
+	teardown_pair(&p);
+}
+
 /* Deletions the source removed physically (no history) reach the slave. */
 static void test_nohistory_source(void **state)
 {
@@ -681,6 +731,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_and_incremental),
 		cmocka_unit_test(test_cut_batch),
+		cmocka_unit_test(test_cut_everywhere),
 		cmocka_unit_test(test_nohistory_source),
 		cmocka_unit_test(test_refusals),
 	};
