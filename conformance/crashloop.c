@@ -264,7 +264,8 @@ static int dump_dir(struct hammer_mount *m, hammer_ino_t dir, const char *path,
 		free(l.e);
 		return rc;
 	}
-	qsort(l.e, (size_t)l.n, sizeof(*l.e), dent_cmp);
+	if (l.n)
+		qsort(l.e, (size_t)l.n, sizeof(*l.e), dent_cmp);
 	for (int i = 0; i < l.n && !rc; i++) {
 		struct hammer_attr a;
 		char p[1024];
