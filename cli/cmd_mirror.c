@@ -38,6 +38,12 @@
  *     only past 8 Mi distinct TIDs: buckets over a range starting at TID 1
  *     are too coarse for TIDs that all lie close together.
  *
+ * Options as DragonFly's: -c cyclefile in DragonFly's binary layout (see
+ * "cycle file" below: files move between the two implementations), -e
+ * scoreboardfile with DragonFly's three fields and offsets ("scoreboard"),
+ * -T restrictpath checked by mirror-read and mirror-write
+ * (hpfs_check_restrict; -R and ssh-remote: hammer.c, cmd_remote.c).
+ *
  * Back ends (pfs_common.c): a mounted file system through hammer-fuse's
  * control socket (the streaming verbs mirror-read, mirror-write, pfs-wait
  * of fuse/ctl_proto.h), or -f DEV with the engine mounted here (read-only
@@ -75,6 +81,9 @@ static struct hammer_opts *O;
 /* ---------------------------------------------------------- messages */
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int score_errors;
+static void score_error(const char *fmt, va_list ap);
+
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -84,6 +93,11 @@ static int fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
+	if (score_errors) {
+		va_start(ap, fmt);
+		score_error(fmt, ap);
+		va_end(ap);
+	}
 	return HAMMER_EXIT_USAGE;
 }
 
@@ -99,7 +113,8 @@ static int usage_mirror(void)
 		"options: -b bandwidth (bytes/s, k/m/g; paced in 100 ms windows), -B (no\n"
 		"histogram chunking), -S splitsize (default 4g), -i delay (seconds, 5),\n"
 		"-2 (two-way), -y (create a missing slave), -p ssh-port, -X (ssh -C),\n"
-		"-t timeout (seconds), -c cyclefile, -v, -q\n");
+		"-t timeout (seconds), -c cyclefile, -e scoreboardfile, -R restrictcmd,\n"
+		"-T restrictpath, -v, -q\n");
 	return HAMMER_EXIT_USAGE;
 }
 
@@ -576,28 +591,228 @@ static void apply_abort(struct side *s)
 
 /* ---------------------------------------------------------- cycle file */
 
-static int cycle_get(hammer_tid_t *tid)
+/*
+ * DragonFly's cycle file (-c): the 40 bytes of a B-tree base element (the
+ * key a scan starts at) followed by an 8-byte TID, 48 bytes in all, each
+ * field little-endian (DragonFly writes its structures in host order, and
+ * every platform it runs on is little-endian):
+ *     0 obj_id   8 key   16 create_tid   24 delete_tid   32 rec_type (2)
+ *    34 obj_type (1)   35 btype (1)   36 localization (4)   40 TID
+ * Written in place (truncate, write), mode 0666 less the umask.  Reading
+ * takes what is there: nothing when the file is missing; a file shorter
+ * than the key is an older format and is removed; a key without its TID
+ * is kept with a warning.  DragonFly reads it in one-way runs without
+ * histogram chunking only (-B, no -2).
+ *
+ * Different from DragonFly: a key other than the start of the key space
+ * (a run cut by -t) is not resumed at.  The target of a batch cut short
+ * keeps nothing of it (it commits at SYNC only), and a stream starting at
+ * a later key would make it mark everything before that key deleted; so
+ * the batch starts again at the first key, from the same TID.
+ */
+#define CYCLE_KEY_SIZE	40u
+#define CYCLE_SIZE	(CYCLE_KEY_SIZE + 8u)
+
+static void le_put(uint8_t *p, uint64_t v, unsigned n)
 {
-	FILE *f = fopen(O->cyclefile, "r");
-	unsigned long long v;
-	if (!f)
-		return -1;
-	int ok = fscanf(f, "%llx", &v) == 1;
-	fclose(f);
-	if (!ok)
-		return -1;
-	*tid = v;
-	return 0;
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void cycle_put(hammer_tid_t tid)
+static uint64_t le_get(const uint8_t *p, unsigned n)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", O->cyclefile);
-	FILE *f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%016" PRIx64 "\n", (uint64_t)tid) < 0 || fclose(f) != 0 ||
-	    rename(tmp, O->cyclefile) != 0)
-		fail("cannot update the cycle file %s: %s", O->cyclefile, strerror(errno));
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+/* The first key of the key space (DragonFly's hammer_key_beg_init). */
+static void key_space_start(struct hammer_base_elm *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->localization = HAMMER_MIN_ONDISK_LOCALIZATION;
+	k->obj_id = HAMMER_MIN_OBJID;
+	k->key = HAMMER_MIN_KEY;
+	k->create_tid = 1;
+	k->rec_type = HAMMER_MIN_RECTYPE;
+}
+
+static int key_is_start(const struct hammer_base_elm *k)
+{
+	struct hammer_base_elm s;
+	key_space_start(&s);
+	return k->localization == s.localization && k->obj_id == s.obj_id &&
+	       k->key == s.key && k->create_tid == s.create_tid &&
+	       k->delete_tid == s.delete_tid && k->rec_type == s.rec_type &&
+	       k->obj_type == s.obj_type && k->btype == s.btype;
+}
+
+/* Updates *key and *tid with what the file holds (either may stay as is). */
+static void cycle_get(struct hammer_base_elm *key, hammer_tid_t *tid)
+{
+	int fd = open(O->cyclefile, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;		/* no file yet: nothing to take */
+	uint8_t b[CYCLE_SIZE];
+	size_t have = 0;
+	while (have < sizeof(b)) {
+		ssize_t n = read(fd, b + have, sizeof(b) - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "cycle-file %s: read failed %s\n", O->cyclefile,
+				strerror(errno));
+			close(fd);
+			return;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	close(fd);
+	if (have < CYCLE_KEY_SIZE) {
+		fprintf(stderr, "cycle-file %s: clearing old version\n", O->cyclefile);
+		remove(O->cyclefile);
+		return;
+	}
+	key->obj_id = (int64_t)le_get(b + 0, 8);
+	key->key = (int64_t)le_get(b + 8, 8);
+	key->create_tid = le_get(b + 16, 8);
+	key->delete_tid = le_get(b + 24, 8);
+	key->rec_type = (uint16_t)le_get(b + 32, 2);
+	key->obj_type = b[34];
+	key->btype = b[35];
+	key->localization = (uint32_t)le_get(b + 36, 4);
+	if (have < CYCLE_SIZE) {
+		fprintf(stderr, "cycle-file %s: Warning, malformed\n", O->cyclefile);
+		return;
+	}
+	*tid = le_get(b + CYCLE_KEY_SIZE, 8);
+}
+
+static void cycle_put(const struct hammer_base_elm *key, hammer_tid_t tid)
+{
+	uint8_t b[CYCLE_SIZE];
+	le_put(b + 0, (uint64_t)key->obj_id, 8);
+	le_put(b + 8, (uint64_t)key->key, 8);
+	le_put(b + 16, key->create_tid, 8);
+	le_put(b + 24, key->delete_tid, 8);
+	le_put(b + 32, key->rec_type, 2);
+	b[34] = key->obj_type;
+	b[35] = key->btype;
+	le_put(b + 36, key->localization, 4);
+	le_put(b + CYCLE_KEY_SIZE, tid, 8);
+	int fd = open(O->cyclefile, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		fprintf(stderr, "Warning: Unable to write to %s: %s\n", O->cyclefile,
+			strerror(errno));
+		return;
+	}
+	errno = 0;
+	if (write_all(fd, b, sizeof(b)) != 0)
+		fprintf(stderr, "Warning: Unable to write to %s: %s\n", O->cyclefile,
+			strerror(errno ? errno : EIO));
+	close(fd);
+}
+
+/* The cycle file after a batch: the key space's start and a TID. */
+static void cycle_put_tid(hammer_tid_t tid)
+{
+	struct hammer_base_elm k;
+	key_space_start(&k);
+	cycle_put(&k, tid);
+}
+
+/* ---------------------------------------------------------- scoreboard */
+
+/*
+ * DragonFly's scoreboard (-e): a small file of three fixed fields,
+ * rewritten from offset 0 with pwrite after every change, so a monitor
+ * can read it at any time.  A field (offset, width) holds at most width-2
+ * characters, padded with blanks, and a newline in its last byte; bytes
+ * before a field that were never written are blanks.  The file is created
+ * (truncated) at the first message and is as long as the furthest field
+ * written so far.  The positions are DragonFly's: line 3 starts at 90,
+ * inside line 2 (20..97), so each overwrites 8 bytes of the other; a
+ * reader of DragonFly's files sees the same bytes in ours.
+ *   line 1: "Running" / "Waiting"
+ *   line 2: progress, "obj=OBJ tids=BEG:END BYTES", or "Prescan chunk N"
+ *   line 3: the last message (errors, the prescan's summary)
+ */
+#define SCORE_LINE1	0u, 20u
+#define SCORE_LINE2	20u, 78u
+#define SCORE_LINE3	90u, 70u
+
+static int score_fd = -1;
+static int score_warned;
+static size_t score_len;
+static char score_buf[1024];
+
+static void score(size_t at, size_t width, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void score(size_t at, size_t width, const char *fmt, ...)
+{
+	if (!O || !O->scoreboard || at + width > sizeof(score_buf))
+		return;
+	if (score_fd < 0) {
+		score_fd = open(O->scoreboard, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (score_fd < 0) {
+			if (!score_warned)
+				fprintf(stderr, "Warning: scoreboard %s: %s\n", O->scoreboard,
+					strerror(errno));
+			score_warned = 1;
+			return;
+		}
+		score_len = 0;
+	}
+	for (size_t i = 0; i < at; i++) {
+		if (score_buf[i] == 0)
+			score_buf[i] = ' ';
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(score_buf + at, width - 1, fmt, ap);
+	va_end(ap);
+	size_t n = strlen(score_buf + at);
+	memset(score_buf + at + n, ' ', width - 1 - n);
+	score_buf[at + width - 1] = '\n';
+	if (score_len < at + width)
+		score_len = at + width;
+	if (pwrite(score_fd, score_buf, score_len, 0) < 0 && !score_warned) {
+		fprintf(stderr, "Warning: scoreboard %s: %s\n", O->scoreboard, strerror(errno));
+		score_warned = 1;
+	}
+}
+
+/* mirror-read's errors also go to line 3 (fail() calls this) */
+
+static void score_error(const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	score(SCORE_LINE3, "%s", msg);
+}
+
+/* The object a piece of the stream ends at (its last REC/PASS/SKIP). */
+static int64_t piece_last_obj(const uint8_t *p, size_t len, int64_t dflt)
+{
+	size_t off = 0;
+	int64_t obj = dflt;
+	while (off < len) {
+		struct hammer_mrec r;
+		char why[8];
+		int n = hammer_mrec_get(p + off, len - off, &r, NULL, why, sizeof(why));
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+		uint32_t t = hammer_mrec_base_type(r.type);
+		if (t == HAMMER_MREC_TYPE_REC || t == HAMMER_MREC_TYPE_PASS)
+			obj = r.u.leaf.base.obj_id;
+		else if (t == HAMMER_MREC_TYPE_SKIP)
+			obj = r.u.skip.end.obj_id;
+	}
+	return obj;
 }
 
 /* ---------------------------------------------------------- mirror-read */
@@ -709,7 +924,8 @@ static int prescan(struct reader *rd, hammer_tid_t beg, hammer_tid_t end)
 	rd->chunk_end = NULL;
 	rd->chunk_bytes = NULL;
 	rd->nchunks = rd->next = 0;
-	uint64_t *bytes = NULL;
+	uint64_t *bytes = NULL, accum = 0;
+	unsigned chunkno = 0;
 	struct tidcost *pairs = NULL;
 	size_t npairs = 0, pcap = 0, ccap = 0;
 	int rc = 0;
@@ -742,6 +958,11 @@ static int prescan(struct reader *rd, hammer_tid_t beg, hammer_tid_t end)
 					    r.u.leaf.data_len > 0)
 						cost += ALIGN8((size_t)r.u.leaf.data_len);
 					total += cost;
+					accum += cost;
+					if (accum > O->splitsize) {
+						score(SCORE_LINE2, "Prescan chunk %u", ++chunkno);
+						accum = 0;
+					}
 					if (!lo || tids[k] < lo)
 						lo = tids[k];
 					if (tids[k] > hi)
@@ -824,6 +1045,8 @@ static int prescan(struct reader *rd, hammer_tid_t beg, hammer_tid_t end)
 	}
 	fprintf(stderr, "histogram range %016" PRIx64 " - %016" PRIx64 "\n", (uint64_t)lo,
 		(uint64_t)hi);
+	score(SCORE_LINE3, "Prescan %zu chunks, total %" PRIu64 " MBytes", rd->nchunks,
+	      total / (1024 * 1024));
 	if (O->verbose) {
 		fprintf(stderr, "Prescan %zu chunks, total %" PRIu64 " MBytes (", rd->nchunks,
 			total / (1024 * 1024));
@@ -912,6 +1135,9 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 	int rc = 0;
 	memset(&rd, 0, sizeof(rd));
 	side_init(&rd.src, path);
+	if ((rc = hpfs_check_restrict(O, path)))
+		return rc;
+	score_errors = 1;
 	if (streaming && O->devs)
 		return fail("mirror-read-stream needs a mounted file system (it waits for "
 			    "the daemon's flushes); -f is for mirror-read");
@@ -930,6 +1156,8 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 	hammer_tid_t last_end = 0;
 	for (;;) {
 		hammer_tid_t tid_beg = 0, tid_end;
+		uint64_t batch_bytes = 0;
+		score(SCORE_LINE1, "Running");
 		if ((rc = side_refresh(&rd.src)))
 			goto out;
 		if (ws_pfsd(&rd.out, &rd.src.pd) || ws_flush(&rd.out)) {
@@ -957,9 +1185,13 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 			tid_beg = pd2.sync_beg_tid;
 		tid_end = pd2.sync_end_tid;
 		if (!O->twoway && !rd.hist && O->cyclefile && O->bulk) {
-			hammer_tid_t c;
-			if (cycle_get(&c) == 0)
-				tid_beg = c;
+			struct hammer_base_elm k;
+			key_space_start(&k);
+			cycle_get(&k, &tid_beg);
+			if (!key_is_start(&k))
+				fprintf(stderr, "Mirror-read: cycle file %s resumes at object "
+					"%016" PRIx64 ": not supported, the batch starts again at "
+					"the first object\n", O->cyclefile, (uint64_t)k.obj_id);
 		}
 		if (begin_arg)
 			tid_beg = strtoull(begin_arg, NULL, 0);
@@ -991,6 +1223,7 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 				fprintf(stderr, "Mirror-read: No work to do\n");
 		} else {
 			didwork = 1;
+			int64_t last_obj = HAMMER_MIN_OBJID;
 			rc = scan_open(&rd.src, tid_beg, tid_end, 0);
 			for (int done = 0; !rc && !done; ) {
 				size_t len;
@@ -1000,6 +1233,14 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 				if (len && ws_put(&rd.out, rd.piece, len)) {
 					rc = ws_error(&rd.out, "Mirror-read");
 					break;
+				}
+				batch_bytes += len;
+				if (O->scoreboard && (streaming || rd.hist) && !O->verbose) {
+					last_obj = rd.src.b.m ? rd.src.scan.key_cur.obj_id
+						   : piece_last_obj(rd.piece, len, last_obj);
+					score(SCORE_LINE2, "obj=%016" PRIx64 " tids=%016" PRIx64
+					      ":%016" PRIx64 " %11" PRIu64, (uint64_t)last_obj,
+					      (uint64_t)tid_beg, (uint64_t)tid_end, batch_bytes);
 				}
 				progress(&rd, 0);
 				if (deadline && now_s() > deadline && !done) {
@@ -1015,9 +1256,23 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 		if (interrupted) {
 			fprintf(stderr, "Mirror-read %s interrupted by timer after %" PRIu64
 				" bytes\n", path, rd.out.total + rd.out.len);
+			score(SCORE_LINE3, "Mirror-read %s interrupted by timer after %" PRIu64
+			      " bytes", path, rd.out.total + rd.out.len);
 			/* TERM: the target drops the unfinished batch */
 			if (ws_tid(&rd.out, HAMMER_MREC_TYPE_TERM, 0) || ws_flush(&rd.out))
 				rc = ws_error(&rd.out, "Mirror-read");
+			/* the next run does this batch again, from its first key */
+			if (O->cyclefile) {
+				if (O->twoway) {
+					cycle_put_tid(tid_beg);
+					fprintf(stderr, "Cyclefile %s updated for continuation\n",
+						O->cyclefile);
+				} else {
+					fprintf(stderr, "Warning: cycle file (-c option) cannot be "
+						"fully updated unless you use mirror-copy\n");
+					cycle_put_tid(tid_beg);
+				}
+			}
 			goto out;
 		}
 		if (ws_tid(&rd.out, didwork ? HAMMER_MREC_TYPE_SYNC : HAMMER_MREC_TYPE_IDLE, 0) ||
@@ -1039,14 +1294,14 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 				goto out;
 			}
 			if (O->cyclefile) {
-				cycle_put(r.u.tid);
+				cycle_put_tid(r.u.tid);
 				fprintf(stderr, "Cyclefile %s updated to 0x%016" PRIx64 "\n",
 					O->cyclefile, (uint64_t)r.u.tid);
 			}
 		} else if (O->cyclefile) {
 			fprintf(stderr, "Warning: cycle file (-c option) cannot be fully updated "
 				"unless you use mirror-copy\n");
-			cycle_put(tid_beg);
+			cycle_put_tid(tid_beg);
 		}
 		last_end = tid_end;
 		begin_arg = NULL;	/* the next batches go on from here */
@@ -1055,6 +1310,8 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 		rd.hist = 0;
 		if (!streaming)
 			break;
+		if (!O->verbose)
+			score(SCORE_LINE1, "Waiting");
 		int w = stream_wait(&rd, tid_end);
 		if (w == 0)
 			goto out;	/* nobody listens any more */
@@ -1069,6 +1326,7 @@ static int mirror_read(const char *path, const char *begin_arg, int streaming)
 	}
 	fprintf(stderr, "Mirror-read %s succeeded\n", path);
 out:
+	score_errors = 0;
 	fflush(stderr);
 	{
 		int urc = side_unmount(&rd.src);
@@ -1144,6 +1402,8 @@ static int mirror_write(const char *path)
 	struct wstream out;
 	int rc = 0, resolved = 0;
 	side_init(&tgt, path);
+	if ((rc = hpfs_check_restrict(O, path)))
+		return rc;
 	memset(&in, 0, sizeof(in));
 	memset(&out, 0, sizeof(out));
 	if (O->devs && (rc = side_mount(&tgt, 0)))

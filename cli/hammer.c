@@ -24,6 +24,7 @@ int cmd_version(struct hammer_opts *o, int argc, char **argv);	/* cmd_version.c 
 int cmd_info_any(struct hammer_opts *o, int argc, char **argv);	/* cmd_info_mount.c */
 int cmd_pfs(struct hammer_opts *o, int argc, char **argv);	/* cmd_pfs.c */
 int cmd_mirror(struct hammer_opts *o, int argc, char **argv);	/* cmd_mirror.c */
+int cmd_ssh_remote(struct hammer_opts *o, int argc, char **argv);	/* cmd_remote.c */
 
 static const struct hammer_cmd commands[] = {
 	{ "blockmap", cmd_blockmap, "blockmap", 1 },
@@ -48,12 +49,15 @@ static const struct hammer_cmd commands[] = {
 	{ "mirror-dump", cmd_mirror, "mirror-dump [header]", 0 },
 	{ "mirror-copy", cmd_mirror, "mirror-copy [[user@]host:]<filesystem> [[user@]host:]<filesystem>", 0 },
 	{ "mirror-stream", cmd_mirror, "mirror-stream [[user@]host:]<filesystem> [[user@]host:]<filesystem>", 0 },
+	{ "ssh-remote", cmd_ssh_remote, "ssh-remote <command[,command...]> <target-path>  "
+	  "(authorized_keys command=)", 0 },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hammer [-2BdhqvXy] [-b bandwidth] [-c cyclefile] [-f blkdev[:blkdev]*]\n"
-		"              [-i delay] [-p ssh-port] [-S splitsize] [-t timeout] command [args]\n"
+	fprintf(f, "usage: hammer [-2BdhqvXy] [-b bandwidth] [-c cyclefile] [-e scoreboardfile]\n"
+		"              [-f blkdev[:blkdev]*] [-i delay] [-p ssh-port] [-R restrictcmd]\n"
+		"              [-S splitsize] [-T restrictpath] [-t timeout] command [args]\n"
 		"  -f devs   the volumes of the file system, colon-separated\n"
 		"  -v        more detail (repeatable)\n"
 		"  -q        less detail (repeatable)\n"
@@ -69,7 +73,11 @@ static void usage(FILE *f)
 		"  -p port   mirroring over ssh: the port\n"
 		"  -X        mirroring over ssh: compress (ssh -C)\n"
 		"  -t secs   mirror-read: stop after that many seconds\n"
-		"  -c file   mirror-read: cycle file (the begin TID, one-way runs)\n"
+		"  -c file   mirror-read: cycle file (DragonFly's binary format: a B-tree\n"
+		"            key and a TID; read by one-way -B runs, written by all)\n"
+		"  -e file   mirror-read(-stream): status file of 3 lines, rewritten in place\n"
+		"  -R cmds   run only these commands (comma-separated; ssh-remote sets it)\n"
+		"  -T path   mirror-read/-write: the target must start with path, no '..'\n"
 		"  -h        this help\n"
 		"commands (-f: on unmounted volumes, read-only; else on a mount):\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -103,7 +111,7 @@ int main(int argc, char **argv)
 	int ch;
 	char *e;
 
-	while ((ch = getopt(argc, argv, "+2b:Bc:df:hi:p:qS:t:vXy")) != -1) {
+	while ((ch = getopt(argc, argv, "+2b:Bc:de:f:hi:p:qR:S:t:T:vXy")) != -1) {
 		switch (ch) {
 		case '2':
 			o.twoway = 1;
@@ -120,6 +128,17 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			o.cyclefile = optarg;
+			break;
+		case 'e':
+			o.scoreboard = optarg;
+			break;
+		case 'R':	/* the first one counts, as in DragonFly */
+			if (!o.restrict_cmd)
+				o.restrict_cmd = optarg;
+			break;
+		case 'T':
+			if (!o.restrict_target)
+				o.restrict_target = optarg;
 			break;
 		case 'i':
 			o.delay = (int)strtol(optarg, &e, 10);
@@ -176,6 +195,24 @@ int main(int argc, char **argv)
 	if (argc < 1) {
 		usage(stderr);
 		return HAMMER_EXIT_USAGE;
+	}
+	/* -R (hammer ssh-remote): the command must be one of the list */
+	if (o.restrict_cmd) {
+		const char *p = o.restrict_cmd;
+		size_t len = strlen(argv[0]);
+		int allowed = 0;
+		while (!allowed) {
+			const char *comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+			allowed = n == len && strncmp(p, argv[0], n) == 0;
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+		if (!allowed) {
+			fprintf(stderr, "hammer-remote: request does not match restricted command\n");
+			return HAMMER_EXIT_USAGE;
+		}
 	}
 	const struct hammer_cmd *cmd = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

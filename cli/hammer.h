@@ -38,7 +38,10 @@ struct hammer_opts {
 	const char *ssh_port;	/* -p */
 	int compress;		/* -X: ssh -C */
 	int timeout;		/* -t seconds: mirror-read stops after that */
-	const char *cyclefile;	/* -c */
+	const char *cyclefile;	/* -c: DragonFly's binary cycle file */
+	const char *scoreboard;	/* -e: mirror-read's 3-line status file */
+	const char *restrict_cmd;	/* -R cmd[,cmd...]: the only commands run */
+	const char *restrict_target;	/* -T path: mirror targets under it only */
 	struct hammer_volset *vs;	/* opened read-only for needs-device commands */
 	FILE *out;		/* normal output (stdout) */
 	FILE *err;		/* warnings and errors (stderr) */

@@ -496,3 +496,22 @@ void hpfs_dump_pfsd(FILE *f, const struct hammer_pseudofs_data *pd, unsigned ver
 			fprintf(f, "    snapshots directory for master defaults to <pfs>/snapshots\n");
 	}
 }
+
+int hpfs_check_restrict(const struct hammer_opts *o, const char *path)
+{
+	if (!o->restrict_target)
+		return 0;
+	size_t plen = strlen(o->restrict_target);
+	if (strncmp(path, o->restrict_target, plen) != 0) {
+		fprintf(stderr, "hammer-remote: restricted target\n");
+		return HAMMER_EXIT_USAGE;
+	}
+	/* the prefix counts as a component start, so "PREFIX..x" is refused too */
+	for (const char *p = path + plen, *start = p; *p; p++) {
+		if ((p == start || p[-1] == '/') && p[0] == '.' && p[1] == '.') {
+			fprintf(stderr, "hammer-remote: '..' not allowed\n");
+			return HAMMER_EXIT_USAGE;
+		}
+	}
+	return 0;
+}

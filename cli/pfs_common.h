@@ -79,4 +79,12 @@ void hpfs_dump_pfsd(FILE *f, const struct hammer_pseudofs_data *pd, unsigned ver
  */
 int hpfs_command(struct hpfs_be *b, int argc, char **argv);
 
+/*
+ * -T (hammer ssh-remote): a mirror target must begin with o->restrict_target
+ * (a plain string prefix, as DragonFly compares it) and no component of the
+ * rest may start with "..".  0 when allowed or unrestricted; else 1 after
+ * "hammer-remote: ..." on stderr.
+ */
+int hpfs_check_restrict(const struct hammer_opts *o, const char *path);
+
 #endif

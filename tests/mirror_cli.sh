@@ -5,8 +5,10 @@
 # mirror-write through a file, prescan chunks (-S), refusals (master target,
 # other shared-uuid, truncated and corrupted streams: exit 1, the slave's
 # sync_end_tid unchanged), mirror-stream in the background (a change picked
-# up, a killed half reconnected, SIGTERM a clean exit 0), ssh halves when an
-# OpenSSH server can be started (tests/lib_sshd.sh), -f on unmounted images
+# up, a killed half reconnected, SIGTERM a clean exit 0), -c (DragonFly's
+# 48-byte cycle file, byte for byte), -e (the 3-line scoreboard), -R/-T and
+# ssh-remote, ssh halves when an OpenSSH server can be started
+# (tests/lib_sshd.sh; a second key forced to ssh-remote), -f on unmounted images
 # (the same stream as mounted, mirror-write creating a slave), and the
 # checker clean on both images at the end.  Every failure prints the
 # command.  Run alone: BUILD=build-x bash tests/mirror_cli.sh
@@ -27,7 +29,7 @@ run() {
   if [ "$st" -ne "$want" ]; then
     fail "$name" "exit $st, want $want: $*"; tail -n 15 out.txt err.txt; return 1
   fi
-  if [ -n "$pat" ] && ! cat out.txt err.txt | grep -Eq -- "$pat"; then
+  if [ -n "$pat" ] && ! grep -Eq -- "$pat" out.txt err.txt; then
     fail "$name" "no line matching /$pat/: $*"; tail -n 15 out.txt err.txt; return 1
   fi
   ok "$name"
@@ -40,7 +42,7 @@ runin() {
   if [ "$st" -ne "$want" ]; then
     fail "$name" "exit $st, want $want: $* < $in"; tail -n 15 out.txt err.txt; return 1
   fi
-  if [ -n "$pat" ] && ! cat out.txt err.txt | grep -Eq -- "$pat"; then
+  if [ -n "$pat" ] && ! grep -Eq -- "$pat" out.txt err.txt; then
     fail "$name" "no line matching /$pat/: $* < $in"; tail -n 15 out.txt err.txt; return 1
   fi
   ok "$name"
@@ -205,8 +207,94 @@ expect "refusals: victim unchanged" "$V0" "$(field "$work/mb/pfs/victim" sync-en
 run "mirror-read-stream with -f refused" 1 "needs a mounted" \
   "$HAMMER" -f "$work/a.img" mirror-read-stream pfs/test
 
-# ---- mirror-stream in the background
-"$HAMMER" -i 1 mirror-stream "$M" "$S" >stream.out 2>stream.err &
+# ---- -c cycle file: DragonFly's layout, a base element (40 bytes) and a TID,
+# little-endian; the expected bytes are built here field by field
+le() {	# le BYTES VALUE: VALUE as BYTES little-endian bytes, od's spelling
+  local v i out=""; v=$(printf "%0$(($1 * 2))x" "$2")
+  for ((i = $1 * 2 - 2; i >= 0; i -= 2)); do out+=" ${v:i:2}"; done
+  echo "${out# }"
+}
+# the first key: obj_id and key INT64_MIN, create_tid 1, delete_tid 0,
+# rec_type 0, obj_type 0, btype 0, localization 0
+KEY0="$(le 8 0x8000000000000000) $(le 8 0x8000000000000000) $(le 8 1) $(le 8 0) $(le 2 0) 00 00 $(le 4 0)"
+bytes() { od -An -v -tx1 "$1" | tr -s ' \n' '  ' | sed 's/^ //; s/ $//'; }
+mkcycle() {	# mkcycle FILE "HEX BYTES": write a cycle file as DragonFly would
+  local h; h=$(echo "$2" | sed 's/ /\\x/g'); printf "\\x$h" >"$1"
+}
+echo cyc >"$M/cyc1"; sync
+rm -f "$work/cyc.bin"
+run "mirror-copy -c writes the cycle file" 0 "^Cyclefile $work/cyc.bin updated to 0x[0-9a-f]{16}$" \
+  "$HAMMER" -c "$work/cyc.bin" mirror-copy "$M" "$S"
+CE=$(field "$S" sync-end-tid)
+expect "cycle file: 48 bytes" 48 "$(stat -c %s "$work/cyc.bin")"
+expect "cycle file: first key + the slave's sync_end_tid" "$KEY0 $(le 8 "$CE")" "$(bytes "$work/cyc.bin")"
+grep -q "updated to $CE\$" err.txt && ok "cycle message names the TID" || fail "cycle message names the TID"
+# a file as DragonFly's hammer writes it: our one-way -B run starts at its TID
+mkcycle dfly.cyc "$KEY0 $(le 8 "$CE")"
+run "mirror-read -B -c (DragonFly's file)" 0 "^Mirror-read: Mirror from ${CE#0x} to " \
+  "$HAMMER" -B -c "$work/dfly.cyc" mirror-read "$M"
+grep -q "^Warning: cycle file (-c option) cannot be fully updated unless you use mirror-copy$" err.txt &&
+  ok "one-way cycle warning" || fail "one-way cycle warning"
+expect "one-way: rewritten with the begin TID" "$KEY0 $(le 8 "$CE")" "$(bytes dfly.cyc)"
+printf '%016x\n' 5 >old.cyc	# the old text format: shorter than a key
+run "old-format cycle file cleared" 0 "^cycle-file $work/old.cyc: clearing old version$" \
+  "$HAMMER" -B -c "$work/old.cyc" mirror-read "$M"
+expect "old format replaced by 48 bytes" 48 "$(stat -c %s old.cyc)"
+mkcycle short.cyc "$KEY0"
+run "cycle file without its TID" 0 "^cycle-file $work/short.cyc: Warning, malformed$" \
+  "$HAMMER" -B -c "$work/short.cyc" mirror-read "$M"
+mkcycle mid.cyc "$(le 8 0x100) $(le 8 0) $(le 8 1) $(le 8 0) $(le 2 0x11) 00 00 $(le 4 0x10000) $(le 8 "$CE")"
+run "cycle file inside a batch: restarts at the first key" 0 \
+  "cycle file .* resumes at object 0000000000000100: not supported" \
+  "$HAMMER" -B -c "$work/mid.cyc" mirror-read "$M"
+grep -q "Mirror from ${CE#0x} " err.txt && ok "mid-batch file: its TID kept" || fail "mid-batch file: its TID kept"
+
+# ---- -e scoreboard: line 1 (0,20), line 2 (20,78), line 3 (90,70)
+run "mirror-read -B -e" 0 "succeeded" "$HAMMER" -B -e "$work/sb1" mirror-read "$M"
+expect "-B: only line 1" "Running            |20" "$(head -c 19 sb1)|$(stat -c %s sb1)"
+run "mirror-read -S 300k -e (prescan)" 0 "succeeded" "$HAMMER" -S 300k -e "$work/sb2" mirror-read "$M"
+if python3 - sb2 <<'EOF3'
+import re, sys
+b = open(sys.argv[1], 'rb').read()
+assert len(b) == 160, len(b)
+assert b[:20] == b'Running'.ljust(19) + b'\n', b[:20]
+# line 2: the last progress, 76 characters at most, a blank, the newline
+assert re.fullmatch(rb'obj=[0-9a-f]{16} tids=[0-9a-f]{16}:[0-9a-f]{16} +[0-9]+ +\n', b[20:98]), b[20:98]
+# line 3 was written at 90, the later line 2 took its first 8 bytes
+assert re.fullmatch(rb'[0-9]+ chunks, total [0-9]+ MBytes +\n', b[98:160]), b[98:160]
+EOF3
+then ok "scoreboard layout"; else fail "scoreboard layout"; od -c sb2 | head; fi
+
+# ---- -R / -T, and ssh-remote (as an authorized_keys command= runs it)
+run "-R: other command refused" 1 "^hammer-remote: request does not match restricted command$" \
+  "$HAMMER" -R mirror-read,mirror-write pfs-status "$M"
+run "-R: a listed command runs" 0 "operating as a MASTER" "$HAMMER" -R mirror-write,pfs-status pfs-status "$M"
+runin "-T: target outside the path" 1 "^hammer-remote: restricted target$" stream.bin \
+  "$HAMMER" -T "$work/mb/pfs/r/" -y mirror-write "$work/mb/pfs/outside"
+runin "-T: '..' refused" 1 "^hammer-remote: '..' not allowed$" stream.bin \
+  "$HAMMER" -T "$work/mb/pfs/" -y mirror-write "$work/mb/pfs/../pfs/dotdot"
+run "-T: mirror-read checked too" 1 "^hammer-remote: restricted target$" \
+  "$HAMMER" -T /elsewhere/ -B mirror-read "$M"
+[ ! -e "$work/mb/pfs/outside" ] && [ ! -e "$work/mb/pfs/dotdot" ] && ok "-T: nothing created" ||
+  fail "-T: nothing created"
+runin "ssh-remote: allowed request" 0 "^Source can update synctid" stream.bin \
+  env SSH_ORIGINAL_COMMAND="/usr/bin/hammer -y mirror-write $work/mb/pfs/viaremote" \
+  "$HAMMER" ssh-remote mirror-write,mirror-read "$work/mb/pfs/"
+same_tree "ssh-remote: the copy (of stream.bin)" "$work/mb/pfs/fromfile" "$work/mb/pfs/viaremote"
+run "ssh-remote: command not allowed" 1 "^hammer-remote: request does not match restricted command$" \
+  env SSH_ORIGINAL_COMMAND="hammer pfs-destroy $work/mb/pfs/viaremote" \
+  "$HAMMER" ssh-remote mirror-write,mirror-read "$work/mb/pfs/"
+run "ssh-remote: target outside" 1 "^hammer-remote: restricted target$" \
+  env SSH_ORIGINAL_COMMAND="hammer -B mirror-read $M" \
+  "$HAMMER" ssh-remote mirror-write,mirror-read "$work/mb/pfs/"
+run "ssh-remote: not hammer" 1 "^hammer: hammer-remote: Command not 'hammer'$" \
+  env SSH_ORIGINAL_COMMAND="rm -rf /nonexistent" "$HAMMER" ssh-remote mirror-read /x/
+run "ssh-remote: no SSH_ORIGINAL_COMMAND" 1 "^hammer: SSH_ORIGINAL_COMMAND env missing$" \
+  env -u SSH_ORIGINAL_COMMAND "$HAMMER" ssh-remote mirror-read /x/
+run "ssh-remote: usage" 1 "" env SSH_ORIGINAL_COMMAND=hammer "$HAMMER" ssh-remote mirror-read
+
+# ---- mirror-stream in the background (with a scoreboard)
+"$HAMMER" -i 1 -e "$work/stream.sb" mirror-stream "$M" "$S" >stream.out 2>stream.err &
 SP=$!
 # wait_for NAME FILE-TEST...: poll up to 60 s
 wait_for() {
@@ -219,6 +307,9 @@ wait_for() {
 }
 echo streamed >"$M/streamed1"; sync
 wait_for "mirror-stream picks up a change" test -e "$S/streamed1"
+sb_waiting() { [ "$(head -c 20 "$work/stream.sb" 2>/dev/null)" = "Waiting            " ]; }
+wait_for "mirror-stream scoreboard: Waiting" sb_waiting
+SBI=$(stat -c %i "$work/stream.sb")
 # a lost link: kill the target half, the stream comes back
 kids=$(pgrep -P "$SP" | tr '\n' ' ')
 [ -n "$kids" ] && kill $(echo "$kids" | awk '{print $NF}') 2>/dev/null
@@ -232,6 +323,7 @@ expect "mirror-stream: SIGTERM exits 0" 0 "$st"
 sleep 0.5
 [ -z "$(pgrep -P "$SP" 2>/dev/null)" ] && ok "mirror-stream: halves gone" || fail "mirror-stream: halves gone"
 same_tree "after mirror-stream" "$M" "$S"
+expect "scoreboard rewritten in place" "$SBI" "$(stat -c %i "$work/stream.sb")"
 
 # ---- over ssh (a throwaway sshd), when one can be started
 # shellcheck source=tests/lib_sshd.sh
@@ -245,6 +337,19 @@ if sshd_start --try "$BUILD/cli" "$BUILD/fuse"; then
   run "mirror-copy from host:path over ssh" 0 "" \
     "$HAMMER" -y mirror-copy "$SSHD_HOST:$M" "$work/mb/pfs/remote2"
   same_tree "ssh source copy equals master" "$M" "$work/mb/pfs/remote2"
+  # a second key forced to `hammer ssh-remote` (authorized_keys command=)
+  ssh-keygen -q -t ed25519 -N '' -C sshd-test-restricted -f "$SSHD_DIR/rkey" </dev/null
+  echo "command=\"hammer ssh-remote mirror-write,mirror-read $work/mb/pfs/\",no-pty $(cat "$SSHD_DIR/rkey.pub")" \
+    >>"$SSHD_DIR/authorized_keys"
+  sed "s|IdentityFile .*|IdentityFile $SSHD_DIR/rkey|" "$SSH_CONFIG" >"$SSHD_DIR/rconfig"
+  HAMMER_RSH="ssh -F $SSHD_DIR/rconfig" run "restricted key: mirror-copy into the path" 0 "succeeded" \
+    "$HAMMER" -y mirror-copy "$M" "$SSHD_HOST:$work/mb/pfs/rssh"
+  same_tree "restricted key: the copy" "$M" "$work/mb/pfs/rssh"
+  HAMMER_RSH="ssh -F $SSHD_DIR/rconfig" run "restricted key: target outside refused" 1 \
+    "hammer-remote: restricted target" "$HAMMER" -y mirror-copy "$M" "$SSHD_HOST:$work/ma/pfs/evil"
+  [ ! -e "$work/ma/pfs/evil" ] && ok "restricted key: nothing created" || fail "restricted key: nothing created"
+  run "restricted key: other command refused" 1 "request does not match restricted command" \
+    ssh -F "$SSHD_DIR/rconfig" "$SSHD_HOST" hammer pfs-status "$M"
   sshd_stop
 else
   echo "(ssh part skipped)"
