@@ -204,7 +204,13 @@ hammer_setup() {	# fresh master PFS $HM/pfs/m and slave $HS/pfs/s
   "$HAMMER" pfs-slave "$HS/pfs/s" "shared-uuid=$shared" >/dev/null
 }
 hammer_teardown() { umount_mine "$HS" "$HM"; rm -f "$W/h1.img" "$W/h2.img"; }
-slave_tid() { "$HAMMER" pfs-status "$HS/pfs/s" | sed -n 's/^[[:space:]]*sync-end-tid=//p'; }
+# the begin TID of the next incremental run: the slave's sync_end_tid + 1
+# (mirror-read's begin-tid is inclusive; mirror-copy itself starts there:
+# "Mirror from <sync_end_tid + 1>")
+slave_tid() {
+  local t; t=$("$HAMMER" pfs-status "$HS/pfs/s" | sed -n 's/^[[:space:]]*sync-end-tid=//p')
+  printf '0x%016x\n' $((t + 1))
+}
 hammer_copy() {
   local st=0
   "$HAMMER" mirror-copy "$HM/pfs/m" "$HS/pfs/s" > "$W/hcopy.out" 2>&1 || st=$?
