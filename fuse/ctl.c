@@ -17,6 +17,7 @@
 #include "hfuse.h"
 #include "ctl_mirror.h"
 #include "ctl_pfs.h"
+#include "ctl_snap.h"
 #include "ctl_proto.h"
 
 #include <errno.h>
@@ -285,6 +286,17 @@ void hfuse_ctl_notify(struct hfuse *h, int rc)
 	pthread_mutex_unlock(&h->wait_lock);
 }
 
+static void send_all(int c, const char *p, size_t len)
+{
+	size_t off = 0;
+	while (off < len) {
+		ssize_t k = send(c, p + off, len - off, MSG_NOSIGNAL);
+		if (k <= 0)
+			break;
+		off += (size_t)k;
+	}
+}
+
 /* Returns 1 when the connection must stay open (unmount-wait). */
 static int serve(struct hfuse *h, int c)
 {
@@ -323,9 +335,18 @@ static int serve(struct hfuse *h, int c)
 					  nl + 1, n - (size_t)(nl + 1 - line), ml, sizeof(ml));
 		if (mk == 1)
 			return 1;
+		char *big = NULL;
+		size_t biglen = 0;
 		if (mk == 0) {
 			r.len = 0;
 			add(&r, "%s", ml);
+		} else if (hfuse_ctl_snap(h, privileged(h, &cr), line, args ? args : "",
+					  &big, &biglen) == 0) {
+			/* replies of any length (snap-list, history): sent here */
+			if (big)
+				send_all(c, big, biglen);
+			free(big);
+			return 0;
 		} else if (hfuse_ctl_pfs(h, &cr, privileged(h, &cr), line, args ? args : "", &po) == 0) {
 			status(&r, po.err, po.msg[0] ? po.msg : NULL);
 			add(&r, "%s", po.body);
@@ -347,13 +368,7 @@ static int serve(struct hfuse *h, int c)
 		else
 			status(&r, EOPNOTSUPP, "unknown verb");
 	}
-	size_t off = 0;
-	while (off < r.len) {
-		ssize_t k = send(c, r.buf + off, r.len - off, MSG_NOSIGNAL);
-		if (k <= 0)
-			break;
-		off += (size_t)k;
-	}
+	send_all(c, r.buf, r.len);
 	return kept;
 }
 

@@ -70,6 +70,29 @@
  *                 until a flush makes a TID above TID durable
  *                 (hammer_wait_flush): "0 ok" with new=1|0 and durable=
  *                 (0x...).  mirror-read-stream's wait between batches.
+ *   snap-add ID 0xTID TS [LABELHEX]  (privileged) add a meta-data
+ *                 snapshot record to PFS ID (hammer_snapshot_add): TS in
+ *                 decimal microseconds since the epoch, LABELHEX the label's
+ *                 bytes as hex (absent: empty; at most 63 bytes).  EEXIST
+ *                 for a TID that has one, EINVAL for TID 0 or a TID above
+ *                 the durable TID (synctid first), EROFS for a slave.
+ *                 snap-add, snap-del and config-set sync before they
+ *                 answer: what they report done is on disk.
+ *   snap-del ID 0xTID  (privileged) remove it; ENOENT when there is none
+ *   snap-list ID  count=N, then N lines "snap=0x<tid16> <ts> <labelhex>"
+ *                 ("-" for an empty label), unsigned TID order (a slave's
+ *                 as of its sync_end_tid); the reply has no size limit
+ *   config-get ID config=<hex of the text before its NUL>; ENOENT when the
+ *                 PFS has no config record (the client supplies defaults)
+ *   config-set ID HEX  (privileged) replace the config record with the
+ *                 text (hex, < 1024 bytes; empty HEX: an empty text)
+ *   history 0xINO [OFF LEN]  the history of the object whose st_ino is
+ *                 INO (PFS id in bits 48..63, hammer_report_ino):
+ *                 obj=0x<obj16>, pfs=<id>, unsynced=0|1, count=N, then N
+ *                 lines "h=0x<tid16> <time32>" in B-tree order (TIDs may
+ *                 repeat; clients sort and merge).  With OFF LEN (decimal;
+ *                 LEN 0 = to the end) the DATA records of a regular file
+ *                 covering those bytes (EINVAL on other types).
  *   unmount-wait  (privileged) "0 waiting", then the connection stays open
  *                 and gets one more status line once the final flush after
  *                 the unmount is done and the volumes are closed ("0 ..." or

@@ -462,6 +462,65 @@ int hammer_mirror_write_sync(struct hammer_mount *m,
 int hammer_wait_flush(struct hammer_mount *m, hammer_tid_t tid,
 		      unsigned timeout_ms, hammer_tid_t *durable);
 
+/* ---------------------------------------------------------- snapshots (snapshot.c) */
+
+/*
+ * Meta-data snapshots and the cleanup configuration (on-disk version 3+),
+ * as DragonFly's ADD/DEL/GET_SNAPSHOT and GET/SET_CONFIG ioctls keep them:
+ * records of object 1 in the INODE localization of the PFS
+ * ((pfs_id << 16) | 1), SNAPSHOT keyed by the TID (as a signed key), CONFIG
+ * at key 0.  Both are written in the open flush cycle; a change is durable
+ * once a sync returns.  Deleting a snapshot or replacing the config removes
+ * the old record physically (no history), as DragonFly does.
+ *
+ * Errors: -ENOENT no such live PFS (or no such snapshot / no config
+ * record); -EROFS a read-only mount, an as-of mount, or a slave PFS (a
+ * slave gets its master's snapshots through mirroring); -EINVAL pfs_id past
+ * 65535, a TID of 0 or above the durable TID (a snapshot must name a state
+ * that is on disk), a label or text without its NUL; -EOPNOTSUPP a file
+ * system older than version 3; -EEXIST a snapshot of that TID exists.  A
+ * corrupt record fills the mount's error (hammer_mount_error) and answers
+ * -EUCLEAN.
+ */
+struct hammer_snapshot {
+	hammer_tid_t tid;
+	uint64_t ts;			/* microseconds since the epoch */
+	char label[64];			/* NUL-terminated */
+};
+int hammer_snapshot_add(struct hammer_mount *m, uint32_t pfs_id,
+			const struct hammer_snapshot *s);
+int hammer_snapshot_del(struct hammer_mount *m, uint32_t pfs_id,
+			hammer_tid_t tid);
+/*
+ * Every snapshot record of the PFS (a slave's as of its sync_end_tid), in
+ * unsigned TID order, into a malloc'd array (*out, *n; free() it).
+ */
+int hammer_snapshot_list(struct hammer_mount *m, uint32_t pfs_id,
+			 struct hammer_snapshot **out, size_t *n);
+/* text: HAMMER_CONFIG_BYTES bytes; get NUL-terminates it. */
+int hammer_config_get(struct hammer_mount *m, uint32_t pfs_id, char *text);
+int hammer_config_set(struct hammer_mount *m, uint32_t pfs_id,
+		      const char *text);
+
+/*
+ * History of one object (DragonFly's GETHISTORY): the create and delete
+ * TIDs of the object's INODE records, or with HAMMER_HISTORY_ATKEY of the
+ * DATA records of a regular file that cover byte offsets [off, off + len)
+ * (len 0: to the end), with their 32-bit time stamps (seconds), into a
+ * malloc'd array in B-tree order (callers sort and merge; a TID may
+ * repeat).  *unsynced: the live object has changes not yet flushed.
+ * -ENOENT: the object has no INODE record in that PFS; -EINVAL: ATKEY on
+ * anything but a regular file.
+ */
+#define HAMMER_HISTORY_ATKEY	0x1u
+struct hammer_history_ent {
+	hammer_tid_t tid;
+	uint32_t time32;
+};
+int hammer_history(struct hammer_mount *m, uint32_t pfs_id, int64_t obj_id,
+		   unsigned flags, uint64_t off, uint64_t len,
+		   struct hammer_history_ent **out, size_t *n, int *unsynced);
+
 /*
  * Run the full checker (ref/fscheck.h) on the mounted file system, as it is
  * in memory (dirty inodes are synced into the tree first; read-write mounts

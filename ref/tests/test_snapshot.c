@@ -1,0 +1,474 @@
+/*
+ * test_snapshot.c - meta-data snapshots, the config record and history
+ * (ref/snapshot.c) through the engine API.
+ *
+ *   snapshots   add, list (unsigned TID order, labels, time stamps), delete;
+ *               the refusals (TID 0, a TID not yet durable, a duplicate, a
+ *               missing PFS or snapshot, a slave, a read-only mount, a
+ *               version 2 file system); per-PFS lists; all of it after a
+ *               remount; the checker clean;
+ *   config      none at first, set, replaced, too long, after a remount;
+ *   history     the versions of an inode and of a byte range of a file,
+ *               only durable TIDs (the open cycle marks it unsynced),
+ *               a deleted file's history, the refusals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ref/fscheck.h"
+#include "ref/hammer.h"
+#include "ref/newfs.h"
+#include "ref/volume.h"
+#include "sim/sim.h"
+
+#define L(s) s, strlen(s)
+#define IMG_SIZE (1ULL << 30)
+
+static char img[256];
+static unsigned img_version;	/* 0: newfs default (7) */
+static uint64_t fake_now = 1795306471000000ULL;
+
+static uint64_t test_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now += 1000;
+}
+
+static void make_image(void)
+{
+	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	snprintf(img, sizeof(img), "%s/snap-XXXXXX", tmp);
+	int fd = mkstemp(img);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)IMG_SIZE), 0);
+	close(fd);
+	struct hammer_bdev *bd;
+	assert_int_equal(hammer_bdev_file_open(img, 0, &bd, NULL), 0);
+	struct hammer_newfs_opts o;
+	hammer_newfs_opts_init(&o);
+	o.label = "SNAPTEST";
+	o.version = img_version;
+	o.force = 1;
+	o.undo_size = 8 << 20;
+	assert_int_equal(hammer_uuid_parse("a381fb52-b407-dc4f-b4be-5c83274d03cb",
+					   &o.fsid), 0);
+	o.ctime_us = 1795306471606999ULL;
+	struct hammer_newfs_result res;
+	struct hammer_err err = { 0 };
+	if (hammer_newfs_format(&bd, 1, &o, &res, &err))
+		fail_msg("newfs: %s", err.msg);
+	hammer_bdev_close(bd);
+}
+
+static void mount_opts(struct hammer_mount_opts *o, int ro)
+{
+	hammer_mount_opts_init(o);
+	o->readonly = ro;
+	o->cache_bytes = 8 << 20;
+	o->clock = test_clock;
+}
+
+static struct hammer_mount *do_mount(int ro)
+{
+	struct hammer_mount_opts o;
+	mount_opts(&o, ro);
+	struct hammer_mount *m;
+	struct hammer_err err = { 0 };
+	int rc = hammer_mount(img, &o, &m, &err);
+	if (rc)
+		fail_msg("mount %s: %d %s", img, rc, err.msg);
+	return m;
+}
+
+/*
+ * The live checker after a sync (so the freemap check runs too): no error.
+ * Returns the record count.
+ */
+static uint64_t check_live(struct hammer_mount *m, const char *what)
+{
+	struct hammer_fscheck_report r;
+	struct hammer_err err = { 0 };
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(hammer_sync(m), 0);
+	int rc = hammer_check(m, 0, &r, &err);
+	if (rc)
+		fail_msg("%s: hammer_check: %d %s", what, rc, err.msg);
+	for (size_t i = 0; i < r.count && i < 20; i++)
+		print_message("%s: %s %s\n", what,
+			      hammer_fscheck_code_name(r.findings[i].code),
+			      r.findings[i].msg);
+	size_t nerr = r.errors;
+	uint64_t recs = r.records;
+	int no_record = hammer_fscheck_find(&r, HAMMER_FSCK_PFS_NO_RECORD);
+	int cm_run = r.checkmap_run;
+	hammer_fscheck_report_free(&r);
+	if (nerr)
+		fail_msg("%s: the checker found %zu errors", what, nerr);
+	assert_int_equal(no_record, -1);
+	assert_true(cm_run);
+	return recs;
+}
+
+/* The full checker on the unmounted image. */
+static void check_image(const char *what)
+{
+	struct hammer_volset *vs;
+	struct hammer_bufcache *bc;
+	struct hammer_err err = { 0 };
+	assert_int_equal(hammer_volset_open(img, HAMMER_VOLSET_RDONLY, &vs, &err), 0);
+	assert_int_equal(hammer_bufcache_open(vs, 8 << 20, &bc), 0);
+	struct hammer_fscheck_report r;
+	struct hammer_fscheck_opts fo;
+	hammer_fscheck_opts_init(&fo);
+	int rc = hammer_fscheck(vs, bc, &fo, &r, &err);
+	if (rc)
+		fail_msg("%s: fscheck failed: %d %s", what, rc, err.msg);
+	for (size_t i = 0; i < r.count && i < 20; i++)
+		print_message("%s: %s %s\n", what,
+			      hammer_fscheck_code_name(r.findings[i].code),
+			      r.findings[i].msg);
+	size_t nerr = r.errors;
+	hammer_fscheck_report_free(&r);
+	if (nerr)
+		fail_msg("%s: the checker found %zu errors", what, nerr);
+	hammer_bufcache_close(bc);
+	hammer_volset_close(vs);
+}
+
+/* Unmount after the live checker, then check the image. */
+static void finish(struct hammer_mount *m, const char *what)
+{
+	check_live(m, what);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image(what);
+}
+
+static void pfsd(struct hammer_pseudofs_data *pd, const char *label, int slave,
+		 hammer_tid_t sync_end)
+{
+	memset(pd, 0, sizeof(*pd));
+	pd->sync_low_tid = 1;
+	pd->sync_end_tid = sync_end;
+	assert_int_equal(hammer_uuid_parse("11111111-2222-3333-4444-555555555555",
+					   &pd->shared_uuid), 0);
+	assert_int_equal(hammer_uuid_parse("66666666-7777-8888-9999-aaaaaaaaaaaa",
+					   &pd->unique_uuid), 0);
+	snprintf(pd->label, sizeof(pd->label), "%s", label);
+	pd->prune_min = 60;
+	pd->prune_max = 3600;
+	if (slave)
+		pd->mirror_flags = HAMMER_PFSD_SLAVE;
+}
+
+static void mk_master(struct hammer_mount *m, uint32_t id, const char *link)
+{
+	struct hammer_pseudofs_data pd;
+	struct hammer_attr a;
+	pfsd(&pd, link, 0, 0);
+	assert_int_equal(hammer_pfs_create(m, 1, L(link), id, &pd, 0, 0, &a), 0);
+}
+
+static hammer_ino_t mk_file(struct hammer_mount *m, hammer_ino_t dir,
+			    const char *name, const char *content)
+{
+	struct hammer_attr a;
+	assert_int_equal(hammer_mknod(m, dir, L(name), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	size_t n = strlen(content);
+	assert_int_equal(hammer_write(m, a.ino, 0, content, n), (ssize_t)n);
+	return a.ino;
+}
+
+
+static hammer_tid_t sync_tid(struct hammer_mount *m)
+{
+	hammer_tid_t t;
+	assert_int_equal(hammer_synctid(m, &t), 0);
+	return t;
+}
+
+static void snap(struct hammer_snapshot *s, hammer_tid_t tid, uint64_t ts,
+		 const char *label)
+{
+	memset(s, 0, sizeof(*s));
+	s->tid = tid;
+	s->ts = ts;
+	snprintf(s->label, sizeof(s->label), "%s", label);
+}
+
+static void expect_snaps(struct hammer_mount *m, uint32_t pfs, size_t n,
+			 const hammer_tid_t *tids, const char *const *labels)
+{
+	struct hammer_snapshot *v;
+	size_t got;
+	assert_int_equal(hammer_snapshot_list(m, pfs, &v, &got), 0);
+	if (got != n)
+		fail_msg("PFS %u: %zu snapshots, expected %zu", pfs, got, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(v[i].tid, tids[i]);
+		assert_string_equal(v[i].label, labels[i]);
+		assert_int_equal(v[i].ts, 1000000ULL * (i + 1));
+	}
+	free(v);
+}
+
+static void t_snapshots(void **state)
+{
+	(void)state;
+	img_version = 0;
+	make_image();
+	struct hammer_mount *m = do_mount(0);
+	struct hammer_snapshot s;
+	hammer_tid_t t[3];
+
+	mk_file(m, 1, "a", "one");
+	t[0] = sync_tid(m);
+	mk_file(m, 1, "b", "two");
+	t[1] = sync_tid(m);
+	mk_file(m, 1, "c", "three");
+	t[2] = sync_tid(m);
+	/* added out of order: listed in TID order */
+	snap(&s, t[2], 3000000, "third");
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), 0);
+	snap(&s, t[0], 1000000, "");
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), 0);
+	snap(&s, t[1], 2000000, "a label of sixty-three bytes ..................................");
+	assert_int_equal(strlen(s.label), 63);
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), 0);
+	const char *labels[] = { "", "a label of sixty-three bytes ..................................", "third" };
+	expect_snaps(m, 0, 3, t, labels);
+
+	/* refusals, nothing changed */
+	snap(&s, t[1], 9, "dup");
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), -EEXIST);
+	snap(&s, 0, 9, "zero");
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), -EINVAL);
+	mk_file(m, 1, "d", "open cycle");	/* a TID past the durable one */
+	snap(&s, t[2] + 1000000, 9, "future");
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), -EINVAL);
+	snap(&s, t[2], 9, "");
+	memset(s.label, 'x', sizeof(s.label));	/* no NUL */
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), -EINVAL);
+	snap(&s, t[0], 9, "no pfs");
+	assert_int_equal(hammer_snapshot_add(m, 7, &s), -ENOENT);
+	assert_int_equal(hammer_snapshot_add(m, 70000, &s), -EINVAL);
+	assert_int_equal(hammer_snapshot_del(m, 0, t[2] + 5), -ENOENT);
+	assert_int_equal(hammer_snapshot_del(m, 7, t[0]), -ENOENT);
+	expect_snaps(m, 0, 3, t, labels);
+
+	/* per PFS: a master's list is its own; a slave refuses */
+	mk_master(m, 1, "master");
+	struct hammer_pseudofs_data pd;
+	struct hammer_attr a;
+	pfsd(&pd, "slave", 1, 1);
+	assert_int_equal(hammer_pfs_create(m, 1, L("slave"), 2, &pd, 0, 0, &a), 0);
+	hammer_tid_t tp = sync_tid(m);
+	snap(&s, tp, 1000000, "in the master");
+	assert_int_equal(hammer_snapshot_add(m, 1, &s), 0);
+	assert_int_equal(hammer_snapshot_add(m, 2, &s), -EROFS);
+	const char *pl[] = { "in the master" };
+	expect_snaps(m, 1, 1, &tp, pl);
+	expect_snaps(m, 2, 0, NULL, NULL);
+	expect_snaps(m, 0, 3, t, labels);
+
+	/* durable across a remount; delete; a read-only mount refuses */
+	sync_tid(m);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("snapshots");
+	m = do_mount(0);
+	expect_snaps(m, 0, 3, t, labels);
+	expect_snaps(m, 1, 1, &tp, pl);
+	assert_int_equal(hammer_snapshot_del(m, 0, t[1]), 0);
+	assert_int_equal(hammer_snapshot_del(m, 0, t[1]), -ENOENT);
+	hammer_tid_t left[] = { t[0], t[2] };
+	const char *ll[] = { "", "third" };
+	/* the time stamps of what is left: 1 s and 3 s */
+	struct hammer_snapshot *v;
+	size_t n;
+	assert_int_equal(hammer_snapshot_list(m, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(v[i].tid, left[i]);
+		assert_string_equal(v[i].label, ll[i]);
+	}
+	assert_int_equal(v[1].ts, 3000000);
+	free(v);
+	finish(m, "snapshots");
+	m = do_mount(1);
+	assert_int_equal(hammer_snapshot_list(m, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	free(v);
+	snap(&s, t[1], 9, "ro");
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), -EROFS);
+	assert_int_equal(hammer_snapshot_del(m, 0, t[0]), -EROFS);
+	assert_int_equal(hammer_config_set(m, 0, "x"), -EROFS);
+	assert_int_equal(hammer_unmount(m), 0);
+	unlink(img);
+}
+
+static void t_old_version(void **state)
+{
+	(void)state;
+	img_version = 2;	/* before meta-data snapshots */
+	make_image();
+	struct hammer_mount *m = do_mount(0);
+	struct hammer_snapshot s;
+	snap(&s, sync_tid(m), 1, "v2");
+	assert_int_equal(hammer_snapshot_add(m, 0, &s), -EOPNOTSUPP);
+	struct hammer_snapshot *v;
+	size_t n;
+	assert_int_equal(hammer_snapshot_list(m, 0, &v, &n), -EOPNOTSUPP);
+	char text[HAMMER_CONFIG_BYTES];
+	assert_int_equal(hammer_config_get(m, 0, text), -EOPNOTSUPP);
+	finish(m, "old version");
+	unlink(img);
+	img_version = 0;
+}
+
+static void t_config(void **state)
+{
+	(void)state;
+	make_image();
+	struct hammer_mount *m = do_mount(0);
+	char text[HAMMER_CONFIG_BYTES];
+	assert_int_equal(hammer_config_get(m, 0, text), -ENOENT);
+	assert_string_equal(text, "");
+	const char *c1 = "snapshots 1d 60d\nprune     1d 5m\n";
+	assert_int_equal(hammer_config_set(m, 0, c1), 0);
+	assert_int_equal(hammer_config_get(m, 0, text), 0);
+	assert_string_equal(text, c1);
+	const char *c2 = "snapshots 0d 0d\n";
+	sync_tid(m);
+	assert_int_equal(hammer_config_set(m, 0, c2), 0);	/* replaces */
+	assert_int_equal(hammer_config_get(m, 0, text), 0);
+	assert_string_equal(text, c2);
+	char big[HAMMER_CONFIG_BYTES + 1];
+	memset(big, 'x', sizeof(big) - 1);
+	big[HAMMER_CONFIG_BYTES] = '\0';
+	assert_int_equal(hammer_config_set(m, 0, big), -EINVAL);
+	big[HAMMER_CONFIG_BYTES - 1] = '\0';	/* 1023 bytes: the most */
+	mk_master(m, 3, "m3");
+	assert_int_equal(hammer_config_get(m, 3, text), -ENOENT);
+	assert_int_equal(hammer_config_set(m, 3, big), 0);
+	assert_int_equal(hammer_config_get(m, 0, text), 0);
+	assert_string_equal(text, c2);
+	assert_int_equal(hammer_config_get(m, 9, text), -ENOENT);
+	sync_tid(m);
+	assert_int_equal(hammer_unmount(m), 0);
+	m = do_mount(0);
+	assert_int_equal(hammer_config_get(m, 3, text), 0);
+	assert_string_equal(text, big);
+	assert_int_equal(hammer_config_get(m, 0, text), 0);
+	assert_string_equal(text, c2);
+	/* one CONFIG record per PFS: the replaced one is gone */
+	uint64_t recs = check_live(m, "config");
+	assert_int_equal(hammer_config_set(m, 0, c1), 0);
+	assert_int_equal(check_live(m, "config again"), recs);
+	finish(m, "config");
+	unlink(img);
+}
+
+static int has_tid(const struct hammer_history_ent *v, size_t n, hammer_tid_t t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].tid == t)
+			return 1;
+	return 0;
+}
+
+static void t_history(void **state)
+{
+	(void)state;
+	make_image();
+	struct hammer_mount *m = do_mount(0);
+	struct hammer_history_ent *v;
+	size_t n;
+	int uns;
+	/* a file of 3 versions; the last only rewrites bytes 100000.. */
+	static char big[200000];
+	struct hammer_attr a;
+	assert_int_equal(hammer_mknod(m, 1, L("f"), S_IFREG | 0644, 0, 0, 0, &a), 0);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(hammer_write(m, a.ino, 0, big, sizeof(big)), (ssize_t)sizeof(big));
+	hammer_tid_t t1 = sync_tid(m);
+	memset(big, 'b', 10);
+	assert_int_equal(hammer_write(m, a.ino, 0, big, 10), 10);
+	hammer_tid_t t2 = sync_tid(m);
+	assert_int_equal(hammer_write(m, a.ino, 150000, big, 10), 10);
+	hammer_tid_t t3 = sync_tid(m);
+	int64_t obj = a.obj_id;
+
+	assert_int_equal(hammer_history(m, 0, obj, 0, 0, 0, &v, &n, &uns), 0);
+	assert_int_equal(uns, 0);
+	assert_true(has_tid(v, n, t1) && has_tid(v, n, t2) && has_tid(v, n, t3));
+	for (size_t i = 0; i < n; i++)
+		assert_true(v[i].time32 > 0);
+	free(v);
+	/* bytes 0..9 changed at t1 and t2, not t3 */
+	assert_int_equal(hammer_history(m, 0, obj, HAMMER_HISTORY_ATKEY, 0, 10,
+					&v, &n, &uns), 0);
+	assert_true(has_tid(v, n, t1) && has_tid(v, n, t2) && !has_tid(v, n, t3));
+	free(v);
+	/* bytes 150000.. at t1 and t3 */
+	assert_int_equal(hammer_history(m, 0, obj, HAMMER_HISTORY_ATKEY, 150000, 1,
+					&v, &n, &uns), 0);
+	assert_true(has_tid(v, n, t1) && !has_tid(v, n, t2) && has_tid(v, n, t3));
+	free(v);
+	/* bytes past the end: nothing */
+	assert_int_equal(hammer_history(m, 0, obj, HAMMER_HISTORY_ATKEY, 1 << 30, 0,
+					&v, &n, &uns), 0);
+	assert_int_equal(n, 0);
+	free(v);
+
+	/* an unflushed change: its TID is not reported, the answer is unsynced */
+	assert_int_equal(hammer_write(m, a.ino, 0, "c", 1), 1);
+	assert_int_equal(hammer_history(m, 0, obj, 0, 0, 0, &v, &n, &uns), 0);
+	assert_int_equal(uns, 1);
+	for (size_t i = 0; i < n; i++)
+		assert_true(v[i].tid <= t3);
+	free(v);
+	hammer_tid_t t4 = sync_tid(m);
+	assert_int_equal(hammer_history(m, 0, obj, 0, 0, 0, &v, &n, &uns), 0);
+	assert_int_equal(uns, 0);
+	assert_true(has_tid(v, n, t4));
+	free(v);
+
+	/* a deleted file keeps its history (its delete TID last) */
+	assert_int_equal(hammer_unlink(m, 1, L("f")), 0);
+	hammer_tid_t t5 = sync_tid(m);
+	assert_int_equal(hammer_history(m, 0, obj, 0, 0, 0, &v, &n, &uns), 0);
+	assert_true(has_tid(v, n, t1) && has_tid(v, n, t5));
+	free(v);
+
+	/* refusals */
+	assert_int_equal(hammer_history(m, 0, 1, HAMMER_HISTORY_ATKEY, 0, 1, &v, &n, &uns),
+			 -EINVAL);	/* the root is a directory */
+	assert_int_equal(hammer_history(m, 0, 0x7FFFFFFFFFFFLL, 0, 0, 0, &v, &n, &uns),
+			 -ENOENT);
+	assert_int_equal(hammer_history(m, 5, obj, 0, 0, 0, &v, &n, &uns), -ENOENT);
+	assert_int_equal(hammer_history(m, 0, 0, 0, 0, 0, &v, &n, &uns), -EINVAL);
+	assert_int_equal(hammer_history(m, 0, obj, 0x80, 0, 0, &v, &n, &uns), -EINVAL);
+	finish(m, "history");
+	unlink(img);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_snapshots),
+		cmocka_unit_test(t_old_version),
+		cmocka_unit_test(t_config),
+		cmocka_unit_test(t_history),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
