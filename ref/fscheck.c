@@ -7,6 +7,7 @@
  */
 #include "fscheck.h"
 
+#include <endian.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,8 @@ static const char *const code_names[HAMMER_FSCK_CODE_MAX] = {
 	[HAMMER_FSCK_PFS_NO_RECORD] = "PFS_NO_RECORD",
 	[HAMMER_FSCK_PFS_ROOT] = "PFS_ROOT",
 	[HAMMER_FSCK_PFS_LINK] = "PFS_LINK",
+	[HAMMER_FSCK_SNAPSHOT_RECORD] = "SNAPSHOT_RECORD",
+	[HAMMER_FSCK_CONFIG_RECORD] = "CONFIG_RECORD",
 };
 
 static const char *const cm_names[] = {
@@ -1218,6 +1221,56 @@ static void check_fix(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 			 l->data_len, (unsigned long long)o->size);
 }
 
+/*
+ * Meta-data snapshot and cleanup config records (version 3+): records of
+ * a PFS's root object, 128 bytes whose TID is the key, and one 1024-byte
+ * NUL-terminated text at key 0.
+ */
+static void check_snapshot(struct fsck *f, const struct hammer_btree_leaf_elm *l)
+{
+	struct hammer_snapshot_data d;
+	int rc = check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len,
+			       &d, sizeof(d));
+	if (rc < 0)
+		return;
+	if (l->base.obj_id != 1 || l->data_len != (int32_t)sizeof(d)) {
+		rec_emit(f, HAMMER_FSCK_SNAPSHOT_RECORD, l, l->data_offset,
+			 "snapshot record of object %016llx with %d bytes "
+			 "(object 1, %zu bytes expected)",
+			 (unsigned long long)l->base.obj_id, l->data_len, sizeof(d));
+		return;
+	}
+	if (rc == 1 && le64toh(d.tid) != (uint64_t)l->base.key)
+		rec_emit(f, HAMMER_FSCK_SNAPSHOT_RECORD, l, l->data_offset,
+			 "snapshot record keyed %016llx holds TID %016llx",
+			 (unsigned long long)l->base.key,
+			 (unsigned long long)le64toh(d.tid));
+	else if (rc == 1 && !memchr(d.label, 0, sizeof(d.label)))
+		rec_emit(f, HAMMER_FSCK_SNAPSHOT_RECORD, l, l->data_offset,
+			 "snapshot %016llx: label without its NUL",
+			 (unsigned long long)l->base.key);
+}
+
+static void check_config(struct fsck *f, const struct hammer_btree_leaf_elm *l)
+{
+	char text[HAMMER_CONFIG_BYTES];
+	int rc = check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len,
+			       text, sizeof(text));
+	if (rc < 0)
+		return;
+	if (l->base.obj_id != 1 || l->base.key != 0 ||
+	    l->data_len != HAMMER_CONFIG_BYTES)
+		rec_emit(f, HAMMER_FSCK_CONFIG_RECORD, l, l->data_offset,
+			 "config record of object %016llx, key %016llx, %d bytes "
+			 "(object 1, key 0, %d bytes expected)",
+			 (unsigned long long)l->base.obj_id,
+			 (unsigned long long)l->base.key, l->data_len,
+			 HAMMER_CONFIG_BYTES);
+	else if (rc == 1 && !memchr(text, 0, sizeof(text)))
+		rec_emit(f, HAMMER_FSCK_CONFIG_RECORD, l, l->data_offset,
+			 "config text without its NUL");
+}
+
 static void pass2_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 {
 	const struct hammer_base_elm *b = &l->base;
@@ -1258,6 +1311,12 @@ static void pass2_record(struct fsck *f, const struct hammer_btree_leaf_elm *l)
 		break;
 	case HAMMER_RECTYPE_PFS:
 		check_pfs_record(f, l);
+		break;
+	case HAMMER_RECTYPE_SNAPSHOT:
+		check_snapshot(f, l);
+		break;
+	case HAMMER_RECTYPE_CONFIG:
+		check_config(f, l);
 		break;
 	default:
 		check_payload(f, l, HAMMER_FSCK_REC_CRC, (uint32_t)l->data_len, NULL, 0);

@@ -157,6 +157,8 @@ enum hammer_fsck_code {
 	HAMMER_FSCK_PFS_NO_RECORD = 37,	/* records of a PFS with no live PFS record */
 	HAMMER_FSCK_PFS_ROOT = 38,	/* master PFS without root, or root not a directory */
 	HAMMER_FSCK_PFS_LINK = 39,	/* bad @@PFS link target; warning: names no live PFS */
+	HAMMER_FSCK_SNAPSHOT_RECORD = 40, /* SNAPSHOT record: object, size, or data TID != key */
+	HAMMER_FSCK_CONFIG_RECORD = 41,	/* CONFIG record: object, key, size or no NUL */
 	HAMMER_FSCK_CODE_MAX,
 	/* hammer_btree_check findings: base + enum hammer_chk_code */
 	HAMMER_FSCK_BTREE_BASE = 100,

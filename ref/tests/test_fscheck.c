@@ -425,6 +425,8 @@ enum plant {
 	P_PFS_NO_RECORD = HAMMER_FSCK_PFS_NO_RECORD, /* PFS 5: root, no record */
 	P_PFS_ROOT = HAMMER_FSCK_PFS_ROOT,	/* master PFS 6 without root */
 	P_PFS_LINK = HAMMER_FSCK_PFS_LINK,	/* "@@PFS0001x" */
+	P_SNAPSHOT_RECORD = HAMMER_FSCK_SNAPSHOT_RECORD, /* data TID != key */
+	P_CONFIG_RECORD = HAMMER_FSCK_CONFIG_RECORD,	/* config at key 5 */
 	/* variants */
 	P_VARIANTS = 1000,
 	P_ORPHAN_UNLINKED,	/* nlinks 0: warning */
@@ -464,6 +466,12 @@ enum plant {
 	P_IN_NLINKS_PFS1,	/* nlinks 2 of a file in PFS 1 */
 	P_DIR_PARENT_PFS1,	/* a directory in PFS 1 with the wrong parent */
 	P_ORPHAN_SLAVE,		/* slave PFS 2 with a root and an orphan */
+	P_SNAP_LEN,		/* a snapshot record of 100 bytes */
+	P_SNAP_LABEL,		/* a snapshot label without NUL */
+	P_SNAP_OBJ,		/* a snapshot record of object d1 */
+	P_SNAP_CRC,		/* a snapshot record's CRC spoiled */
+	P_CONFIG_NUL,		/* config text without NUL */
+	P_CONFIG_LEN,		/* a config record of 512 bytes */
 };
 
 struct built {
@@ -758,6 +766,39 @@ static void build(struct fs *fs, int plant, int nmany, struct built *b)
 			struct ino o = { .type = REG, .nlinks = 1, .parent = pd1 };
 			put_inode(fs, 1, newobj(fs), &o, t, 0);
 		}
+
+		/* meta-data snapshots of PFS 0 and 1, PFS 0's cleanup config */
+		for (uint32_t p = 0; p < 2; p++) {
+			struct hammer_snapshot_data sd;
+			memset(&sd, 0, sizeof(sd));
+			hammer_tid_t st = t - 1 - p;
+			sd.tid = htole64(IS(P_SNAPSHOT_RECORD) && p ? st + 1 : st);
+			sd.ts = htole64(1795306471000000ULL);
+			snprintf(sd.label, sizeof(sd.label), "nightly %u", p);
+			if (IS(P_SNAP_LABEL) && p)
+				memset(sd.label, 'l', sizeof(sd.label));
+			struct rs ss = {
+				.loc = (p << 16) | HAMMER_LOCALIZE_INODE,
+				.obj = IS(P_SNAP_OBJ) && p == 0 ? b->d1 : 1,
+				.rt = HAMMER_RECTYPE_SNAPSHOT, .key = (int64_t)st,
+				.ctid = t, .zone = HAMMER_ZONE_META_INDEX, .data = &sd,
+				.len = IS(P_SNAP_LEN) && p ? 100 : sizeof(sd),
+				.crc_xor = IS(P_SNAP_CRC) && p ? 0x10 : 0,
+			};
+			put_rec(fs, &ss);
+		}
+		static char cfg[HAMMER_CONFIG_BYTES];
+		memset(cfg, 0, sizeof(cfg));
+		snprintf(cfg, sizeof(cfg), "snapshots 1d 60d\nprune 1d 5m\n");
+		if (IS(P_CONFIG_NUL))
+			memset(cfg, 'c', sizeof(cfg));
+		struct rs cs = {
+			.loc = HAMMER_LOCALIZE_INODE, .obj = 1,
+			.rt = HAMMER_RECTYPE_CONFIG, .key = IS(P_CONFIG_RECORD) ? 5 : 0,
+			.ctid = t, .zone = HAMMER_ZONE_META_INDEX, .data = cfg,
+			.len = IS(P_CONFIG_LEN) ? 512 : sizeof(cfg),
+		};
+		put_rec(fs, &cs);
 		struct pfsrec p1 = { .end = 0 };
 		if (IS(P_PFS_REC_SHORT))
 			p1.data_len = 200;
@@ -1121,6 +1162,14 @@ PLANT_TEST(p_orphan_pfs1, P_ORPHAN_PFS1, HAMMER_FSCK_ORPHAN)
 PLANT_TEST(p_in_nlinks_pfs1, P_IN_NLINKS_PFS1, HAMMER_FSCK_IN_NLINKS)
 PLANT_TEST(p_dir_parent_pfs1, P_DIR_PARENT_PFS1, HAMMER_FSCK_DIR_PARENT)
 PLANT_TEST(p_orphan_slave, P_ORPHAN_SLAVE, HAMMER_FSCK_ORPHAN)
+PLANT_TEST(p_snapshot_tid, P_SNAPSHOT_RECORD, HAMMER_FSCK_SNAPSHOT_RECORD)
+PLANT_TEST(p_snapshot_len, P_SNAP_LEN, HAMMER_FSCK_SNAPSHOT_RECORD)
+PLANT_TEST(p_snapshot_label, P_SNAP_LABEL, HAMMER_FSCK_SNAPSHOT_RECORD)
+PLANT_TEST(p_snapshot_obj, P_SNAP_OBJ, HAMMER_FSCK_SNAPSHOT_RECORD)
+PLANT_TEST(p_snapshot_crc, P_SNAP_CRC, HAMMER_FSCK_REC_CRC)
+PLANT_TEST(p_config_key, P_CONFIG_RECORD, HAMMER_FSCK_CONFIG_RECORD)
+PLANT_TEST(p_config_nul, P_CONFIG_NUL, HAMMER_FSCK_CONFIG_RECORD)
+PLANT_TEST(p_config_len, P_CONFIG_LEN, HAMMER_FSCK_CONFIG_RECORD)
 
 /* Build with `plant` at v7 and v5; return the report (caller frees). */
 static void pfs_run(int plant, struct hammer_fscheck_report *r, unsigned version,
@@ -1766,6 +1815,14 @@ int main(void)
 		cmocka_unit_test(p_data_key),
 		cmocka_unit_test(p_symlink),
 		cmocka_unit_test(p_symlink_len),
+		cmocka_unit_test(p_snapshot_tid),
+		cmocka_unit_test(p_snapshot_len),
+		cmocka_unit_test(p_snapshot_label),
+		cmocka_unit_test(p_snapshot_obj),
+		cmocka_unit_test(p_snapshot_crc),
+		cmocka_unit_test(p_config_key),
+		cmocka_unit_test(p_config_nul),
+		cmocka_unit_test(p_config_len),
 		cmocka_unit_test(p_pfs_record_key),
 		cmocka_unit_test(p_pfs_record_short),
 		cmocka_unit_test(p_pfs_record_flags),
