@@ -332,6 +332,30 @@ static void hex16(char *out, const hammer_uuid_t *u)
 		sprintf(out + 2 * i, "%02x", u->b[i]);
 }
 
+/* A PFS's meta-data snapshots and cleanup config, as `snapls` and `config` see them. */
+static int dump_snapshots(struct hammer_mount *m, uint32_t id, struct sbuf *out)
+{
+	struct hammer_snapshot *v;
+	size_t n;
+	int rc = hammer_snapshot_list(m, id, &v, &n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		sb_printf(out, "snapshot %u %016" PRIx64 " %" PRIu64 " '%s'\n", id,
+			  v[i].tid, v[i].ts, v[i].label);
+	free(v);
+	char text[HAMMER_CONFIG_BYTES];
+	rc = hammer_config_get(m, id, text);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	sb_printf(out, "config %u h%016" PRIx64 "\n", id,
+		  hash_bytes(14695981039346656037ULL, (const uint8_t *)text,
+			     strlen(text)));
+	return 0;
+}
+
 /*
  * Every live PFS: its record (the fields that matter spelled out, and a
  * hash of all of it), then, for PFS 1 and up, its root as a lookup of
@@ -361,6 +385,9 @@ static int dump_pfs(struct hammer_mount *m, struct sbuf *out, struct fset *fs)
 			  pd.sync_end_tid, su, uu, label,
 			  hash_bytes(14695981039346656037ULL, (const uint8_t *)&pd,
 				     sizeof(pd)));
+		rc = dump_snapshots(m, id, out);
+		if (rc)
+			return rc;
 		if (id == 0)
 			continue;	/* its tree is the one above */
 		char nm[16];
@@ -398,13 +425,14 @@ enum op_kind {
 	OP_CREATE, OP_MKDIR, OP_APPEND, OP_OVERWRITE, OP_UNALIGNED, OP_TRUNC,
 	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_SMALLWRITE,
 	OP_BIGWRITE, OP_PFS_MASTER, OP_PFS_SLAVE, OP_PFS_DESTROY, OP_PFS_UPGRADE,
-	OP_PFS_DOWNGRADE, OP_PFS_WRITE, OP_MIRROR, OP_KINDS
+	OP_PFS_DOWNGRADE, OP_PFS_WRITE, OP_MIRROR, OP_SNAPSHOT, OP_SNAPRM,
+	OP_CONFIG, OP_KINDS
 };
 static const char *op_names[OP_KINDS] = {
 	"create", "mkdir", "append", "overwrite", "unaligned", "truncate",
 	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite", "bigwrite",
 	"pfs-master", "pfs-slave", "pfs-destroy", "pfs-upgrade", "pfs-downgrade",
-	"pfs-write", "mirror-write"
+	"pfs-write", "mirror-write", "snapshot", "snaprm", "config"
 };
 enum sync_kind { SY_FSYNC, SY_FDATASYNC, SY_SYNC, SY_KINDS };
 static const char *sync_names[SY_KINDS] = { "fsync", "fdatasync", "sync" };
@@ -733,6 +761,44 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 			rc = lookup_path(m, "/U", &a);
 		*target = a.ino;
 		break;
+	/*
+	 * As `hammer snapshot`, `snaprm` and `config` do it through the
+	 * control socket: the TID is synced first, and the change is synced
+	 * before the command reports it done.
+	 */
+	case OP_SNAPSHOT: {
+		hammer_tid_t t;
+		struct hammer_snapshot sn = { .ts = 2000000 + (uint64_t)variant };
+		snprintf(sn.label, sizeof(sn.label), "snap %s", nm);
+		rc = hammer_synctid(m, &t);
+		sn.tid = t;
+		if (!rc)
+			rc = hammer_snapshot_add(m, 0, &sn);
+		if (!rc)
+			rc = hammer_sync(m);
+		*target = HAMMER_ROOT_INO;
+		break;
+	}
+	case OP_SNAPRM: {
+		struct hammer_snapshot *v;
+		size_t n;
+		rc = hammer_snapshot_list(m, 0, &v, &n);
+		if (!rc) {	/* the base's: the oldest */
+			rc = n ? hammer_snapshot_del(m, 0, v[0].tid) : -ENOENT;
+			free(v);
+		}
+		if (!rc)
+			rc = hammer_sync(m);
+		*target = HAMMER_ROOT_INO;
+		break;
+	}
+	case OP_CONFIG:
+		rc = hammer_config_set(m, 0, variant ? "prune 1d 5m\n"
+						     : "snapshots 0d 0d\nprune 1d 5m\n");
+		if (!rc)
+			rc = hammer_sync(m);
+		*target = HAMMER_ROOT_INO;
+		break;
 	default:
 		rc = -EINVAL;
 	}
@@ -759,7 +825,20 @@ struct workload {
 	 * cheap as they were.
 	 */
 	int pfs;
+	/*
+	 * Snapshot prologue (workloads with snapshot, snaprm or config): a
+	 * meta-data snapshot of the starting tree and a cleanup config, synced.
+	 */
+	int snap;
 };
+
+static int needs_snap_prologue(const enum op_kind *ops, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (ops[i] == OP_SNAPSHOT || ops[i] == OP_SNAPRM || ops[i] == OP_CONFIG)
+			return 1;
+	return 0;
+}
 
 static int needs_pfs_prologue(const enum op_kind *ops, int n)
 {
@@ -1494,6 +1573,21 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 		if (!rc && i + 1 == sizeof(files) / sizeof(files[0]))
 			rc = oracle_record(o, m, s, g_fsync_mode != 4);
 	}
+	if (w->snap && !rc) {
+		hammer_tid_t t;
+		rc = hammer_synctid(m, &t);
+		if (!rc)
+			rc = hammer_snapshot_add(m, 0, &(struct hammer_snapshot){
+				.tid = t, .ts = 1000000, .label = "base" });
+		if (!rc)
+			rc = hammer_config_set(m, 0, "snapshots 1d 60d\n");
+		if (!rc)
+			rc = hammer_sync(m);
+		if (!rc)
+			rc = oracle_record(o, m, s, 1);
+		if (rc)
+			fprintf(stderr, "%s: snapshot prologue failed: %d\n", w->name, rc);
+	}
 	if (w->pfs && !rc) {
 		rc = pfs_with_files(m, PFS_BASE_MASTER, "M");
 		if (!rc)
@@ -1887,7 +1981,8 @@ enum {
 	P_PFS1 = 1 << 10, P_PFS2 = 1 << 11, P_PFS3 = 1 << 12, P_PFS3S = 1 << 13,
 	P_PFS4S = 1 << 14,
 	P_PFS3W = 1 << 15,	/* pfs-write ran (its names are taken) */
-	P_START = P_A | P_B | P_DC | P_E | P_D | P_PFS3 | P_PFS4S
+	P_SNAPB = 1 << 16,	/* the base's snapshot is there */
+	P_START = P_A | P_B | P_DC | P_E | P_D | P_PFS3 | P_PFS4S | P_SNAPB
 };
 
 /* Apply op k (variant v) to the name set *ns; 0 if it cannot run. */
@@ -1967,6 +2062,14 @@ static int model_op(unsigned *ns, enum op_kind k, int v)
 		return 1;
 	case OP_MIRROR:		/* its source must be live */
 		return !!(have & P_PFS3);
+	case OP_SNAPSHOT:
+	case OP_CONFIG:
+		return 1;
+	case OP_SNAPRM:		/* it removes the oldest: the base's */
+		if (!(have & P_SNAPB))
+			return 0;
+		*ns &= ~(unsigned)P_SNAPB;
+		return 1;
 	default:
 		return 0;
 	}
@@ -2000,6 +2103,8 @@ static int make_workloads(struct workload *w, int max, int full, int *invalid,
 			w[n] = (struct workload){ .nops = 1, .ops = { (enum op_kind)a },
 						  .sync = (enum sync_kind)s,
 						  .pfs = needs_pfs_prologue(
+							  (enum op_kind[]){ (enum op_kind)a }, 1),
+						  .snap = needs_snap_prologue(
 							  (enum op_kind[]){ (enum op_kind)a }, 1) };
 			snprintf(w[n].name, sizeof(w[n].name), "%s+%s", op_names[a],
 				 sync_names[s]);
@@ -2060,7 +2165,8 @@ static int make_workloads(struct workload *w, int max, int full, int *invalid,
 				w[n] = (struct workload){ .nops = 2,
 					.ops = { ops[0], ops[1] },
 					.sync = (enum sync_kind)s,
-					.pfs = needs_pfs_prologue(ops, 2) };
+					.pfs = needs_pfs_prologue(ops, 2),
+					.snap = needs_snap_prologue(ops, 2) };
 				snprintf(w[n].name, sizeof(w[n].name), "%s+%s,%s+%s",
 					 op_names[a], sync_names[s], op_names[b],
 					 sync_names[s]);

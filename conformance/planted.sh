@@ -19,8 +19,9 @@ declare -A wl=(
   [bad-seq]="append+sync create+sync"
   [crc-unset]="append+sync create+sync"
   [redo-drop]="redo:smallwrite+fsync"
+  [config-split]="config+sync config+fsync"
 )
-order="undo-skip no-barrier bad-seq crc-unset redo-drop"
+order="undo-skip no-barrier bad-seq crc-unset redo-drop config-split"
 
 run() {	# plant workload -> prints "passed failed" counts of crash states
   local out

@@ -20,6 +20,7 @@ enum hammer_plant hammer_planted(void)
 		[HAMMER_PLANT_BAD_SEQ] = "bad-seq",
 		[HAMMER_PLANT_REDO_DROP] = "redo-drop",
 		[HAMMER_PLANT_CRC_UNSET] = "crc-unset",
+		[HAMMER_PLANT_CONFIG_SPLIT] = "config-split",
 	};
 	const char *v = getenv("HAMMER_PLANT");
 	which = HAMMER_PLANT_NONE;
@@ -29,7 +30,7 @@ enum hammer_plant hammer_planted(void)
 				which = (enum hammer_plant)i;
 		if (which == HAMMER_PLANT_NONE) {
 			fprintf(stderr, "HAMMER_PLANT=%s: not a planted bug (undo-skip, "
-				"no-barrier, bad-seq, redo-drop, crc-unset)\n", v);
+				"no-barrier, bad-seq, redo-drop, crc-unset, config-split)\n", v);
 			exit(2);
 		}
 	}

@@ -13,6 +13,8 @@
  *   redo-drop    REDO WRITE records are not laid (fsync still takes the
  *                fast path)
  *   crc-unset    every fifth UNDO/REDO record goes out with hdr_crc 0
+ *   config-split replacing a PFS's cleanup config ends a flush cycle
+ *                between removing the old record and inserting the new one
  */
 #ifndef HAMMER_PLANTED_H
 #define HAMMER_PLANTED_H
@@ -24,6 +26,7 @@ enum hammer_plant {
 	HAMMER_PLANT_BAD_SEQ,
 	HAMMER_PLANT_REDO_DROP,
 	HAMMER_PLANT_CRC_UNSET,
+	HAMMER_PLANT_CONFIG_SPLIT,
 };
 
 #ifdef HAMMER_PLANTED_BUGS

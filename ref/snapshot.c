@@ -19,6 +19,7 @@
  * yet); their presence, or a dirty inode, marks the answer unsynced.
  */
 #include "engine.h"
+#include "planted.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -270,6 +271,10 @@ int hammer_config_set(struct hammer_mount *m, uint32_t pfs_id,
 	rc = eng_begin(m);
 	if (!rc && had)
 		rc = rec_remove(m, &el, 1);
+	if (!rc && PLANTED(CONFIG_SPLIT))
+		rc = eng_flush_locked(m, 1);	/* the remove alone reaches the disk */
+	if (!rc && PLANTED(CONFIG_SPLIT))
+		rc = eng_begin(m);
 	if (!rc)
 		rc = rec_insert(m, SNAP_LOC(pfs_id), 1,
 				HAMMER_RECTYPE_CONFIG, 0, 0, &d, sizeof(d), NULL);
