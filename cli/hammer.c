@@ -25,6 +25,7 @@ int cmd_info_any(struct hammer_opts *o, int argc, char **argv);	/* cmd_info_moun
 int cmd_pfs(struct hammer_opts *o, int argc, char **argv);	/* cmd_pfs.c */
 int cmd_mirror(struct hammer_opts *o, int argc, char **argv);	/* cmd_mirror.c */
 int cmd_ssh_remote(struct hammer_opts *o, int argc, char **argv);	/* cmd_remote.c */
+int cmd_history(struct hammer_opts *o, int argc, char **argv);	/* cmd_history.c */
 
 static const struct hammer_cmd commands[] = {
 	{ "blockmap", cmd_blockmap, "blockmap", 1 },
@@ -51,6 +52,7 @@ static const struct hammer_cmd commands[] = {
 	{ "mirror-stream", cmd_mirror, "mirror-stream [[user@]host:]<filesystem> [[user@]host:]<filesystem>", 0 },
 	{ "ssh-remote", cmd_ssh_remote, "ssh-remote <command[,command...]> <target-path>  "
 	  "(authorized_keys command=)", 0 },
+	{ "history", cmd_history, "history[@offset[,len]] <file> ...", 0 },
 };
 
 static void usage(FILE *f)
@@ -216,7 +218,9 @@ int main(int argc, char **argv)
 	}
 	const struct hammer_cmd *cmd = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[0], commands[i].name) == 0)
+		if (strcmp(argv[0], commands[i].name) == 0 ||
+		    /* DragonFly's history@offset[,len] */
+		    (commands[i].fn == cmd_history && strncmp(argv[0], "history@", 8) == 0))
 			cmd = &commands[i];
 	}
 	if (!cmd) {
