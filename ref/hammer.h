@@ -521,6 +521,35 @@ int hammer_history(struct hammer_mount *m, uint32_t pfs_id, int64_t obj_id,
 		   unsigned flags, uint64_t off, uint64_t len,
 		   struct hammer_history_ent **out, size_t *n, int *unsynced);
 
+/* ---------------------------------------------------------- prune (prune.c) */
+
+/*
+ * Prune one PFS (DragonFly's PRUNE ioctl): destroy historical records
+ * (delete_tid set) that no kept TID can see.  Elements, in descending TID
+ * order and disjoint: a record goes when create_tid >= beg_tid, delete_tid
+ * <= end_tid and both fall in the same mod_tid slot counted from beg_tid.
+ * HAMMER_PRUNE_ALL (no elements): every historical record goes.  Live
+ * records stay; data of the destroyed records is freed.  A slave keeps
+ * what happened after its sync_end_tid.  Runs in batches, the mount lock
+ * taken per batch.  -EINVAL bad elements; -ENOENT no such live PFS;
+ * -EROFS read-only or as-of mount.
+ */
+#define HAMMER_PRUNE_ALL	0x1u
+#define HAMMER_PRUNE_MAX_ELMS	1024
+struct hammer_prune_elm {
+	hammer_tid_t beg_tid, end_tid, mod_tid;
+};
+struct hammer_prune_stats {
+	uint64_t scanned;		/* elements looked at */
+	uint64_t dirrecords;		/* directory entries destroyed */
+	uint64_t rawrecords;		/* other records destroyed */
+	uint64_t bytes;			/* their data freed */
+	hammer_tid_t oldest_tid;	/* smallest create_tid seen */
+};
+int hammer_prune(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
+		 const struct hammer_prune_elm *elms, size_t nelms,
+		 struct hammer_prune_stats *st);
+
 /*
  * Run the full checker (ref/fscheck.h) on the mounted file system, as it is
  * in memory (dirty inodes are synced into the tree first; read-write mounts

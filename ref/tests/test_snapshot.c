@@ -10,7 +10,15 @@
  *   config      none at first, set, replaced, too long, after a remount;
  *   history     the versions of an inode and of a byte range of a file,
  *               only durable TIDs (the open cycle marks it unsynced),
- *               a deleted file's history, the refusals.
+ *               a deleted file's history, the refusals;
+ *   prune       model-based: seeded random changes to a few files, synced
+ *               often; some synced TIDs are kept as snapshots.  After a
+ *               prune with the elements `hammer prune` builds, every kept
+ *               snapshot, every state after the newest one and the live
+ *               tree read exactly as the model says, every historical
+ *               record left is visible at a kept TID or newer than the
+ *               newest snapshot, space was freed, the checker is clean;
+ *               prune-everything leaves no history at all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +36,7 @@
 
 #include "ref/fscheck.h"
 #include "ref/hammer.h"
+#include "ref/mstream.h"
 #include "ref/newfs.h"
 #include "ref/volume.h"
 #include "sim/sim.h"
@@ -462,6 +471,300 @@ static void t_history(void **state)
 	unlink(img);
 }
 
+
+/* ------------------------------------------------------------ prune */
+
+#define PF_FILES	4
+#define PF_MAXLEN	100000
+#define PF_STATES	64
+
+struct pf_state {
+	hammer_tid_t tid;
+	size_t len[PF_FILES];		/* SIZE_MAX: no such file */
+	uint8_t *data[PF_FILES];
+	int kept;
+};
+
+static uint64_t pf_rng;
+static uint32_t pf_rand(void)
+{
+	pf_rng ^= pf_rng << 13;
+	pf_rng ^= pf_rng >> 7;
+	pf_rng ^= pf_rng << 17;
+	return (uint32_t)(pf_rng >> 11);
+}
+
+/* The files under dir (a live or as-of root) read exactly as st says. */
+static void pf_expect(struct hammer_mount *m, hammer_ino_t dir,
+		      const struct pf_state *st, const char *what, uint64_t seed)
+{
+	static uint8_t buf[PF_MAXLEN + 1];
+	for (int f = 0; f < PF_FILES; f++) {
+		char nm[4] = { 'F', (char)('0' + f), 0, 0 };
+		struct hammer_attr a;
+		int rc = hammer_lookup(m, dir, nm, 2, &a);
+		if (st->len[f] == SIZE_MAX) {
+			if (rc != -ENOENT)
+				fail_msg("seed %llu %s: %s exists (%d)",
+					 (unsigned long long)seed, what, nm, rc);
+			continue;
+		}
+		if (rc)
+			fail_msg("seed %llu %s: %s: %d", (unsigned long long)seed, what,
+				 nm, rc);
+		if (a.size != st->len[f])
+			fail_msg("seed %llu %s: %s is %llu bytes, expected %zu",
+				 (unsigned long long)seed, what, nm,
+				 (unsigned long long)a.size, st->len[f]);
+		ssize_t n = hammer_read(m, a.ino, 0, buf, sizeof(buf));
+		if (n != (ssize_t)st->len[f] || memcmp(buf, st->data[f], st->len[f]))
+			fail_msg("seed %llu %s: %s content differs", (unsigned long long)seed,
+				 what, nm);
+	}
+}
+
+static hammer_ino_t pf_asof(struct hammer_mount *m, hammer_tid_t t)
+{
+	char nm[24];
+	struct hammer_attr a;
+	snprintf(nm, sizeof(nm), "@@0x%016llx", (unsigned long long)t);
+	assert_int_equal(hammer_lookup(m, 1, nm, strlen(nm), &a), 0);
+	return a.ino;
+}
+
+struct pf_rec { hammer_tid_t c, d; };
+
+/* Every record of PFS 0 (create and delete TIDs), through a mirror scan. */
+static struct pf_rec *pf_records(struct hammer_mount *m, hammer_tid_t end, size_t *n)
+{
+	struct hammer_mirror_scan s;
+	struct hammer_err err = { 0 };
+	size_t cap = 1024;
+	struct pf_rec *v = malloc(cap * sizeof(*v));
+	uint8_t *buf = malloc(1 << 20);
+	assert_true(v && buf);
+	*n = 0;
+	hammer_mirror_scan_init(&s, 0, 1, end, HAMMER_MIRROR_NODATA);
+	while (!s.done) {
+		size_t len;
+		if (hammer_mirror_read(m, &s, buf, 1 << 20, &len, &err))
+			fail_msg("mirror_read: %s", err.msg);
+		for (size_t off = 0; off < len;) {
+			struct hammer_mrec r;
+			int k = hammer_mrec_get(buf + off, len - off, &r, NULL, NULL, 0);
+			assert_true(k > 0);
+			if (hammer_mrec_base_type(r.type) == HAMMER_MREC_TYPE_REC) {
+				if (*n == cap) {
+					cap *= 2;
+					v = realloc(v, cap * sizeof(*v));
+					assert_non_null(v);
+				}
+				v[(*n)++] = (struct pf_rec){ r.u.leaf.base.create_tid,
+							    r.u.leaf.base.delete_tid };
+			}
+			off += (size_t)k;
+		}
+	}
+	free(buf);
+	return v;
+}
+
+static int tid_desc(const void *a, const void *b)
+{
+	hammer_tid_t x = *(const hammer_tid_t *)a, y = *(const hammer_tid_t *)b;
+	return x > y ? -1 : x < y;
+}
+
+/*
+ * The elements `hammer prune` builds from kept TIDs s1 > s2 > ... > sk:
+ * [s(i+1) + 1, s(i) + 1) for each pair and [1, sk + 1), each one slot wide.
+ * A record in one of them is invisible at every kept TID (ours carry the
+ * TID of their cycle, so a record created at s(i+1) is visible there).
+ */
+static size_t pf_elements(hammer_tid_t *kept, size_t k, struct hammer_prune_elm *e)
+{
+	qsort(kept, k, sizeof(*kept), tid_desc);
+	size_t n = 0;
+	for (size_t i = 0; i < k; i++) {
+		hammer_tid_t beg = i + 1 < k ? kept[i + 1] + 1 : 1;
+		e[n++] = (struct hammer_prune_elm){ beg, kept[i] + 1, kept[i] + 1 - beg };
+	}
+	return n;
+}
+
+static void pf_run(uint64_t seed)
+{
+	pf_rng = seed * 0x9E3779B97F4A7C15ULL + 1;
+	make_image();
+	struct hammer_mount *m = do_mount(0);
+	static struct pf_state states[PF_STATES];
+	struct pf_state cur;
+	memset(&cur, 0, sizeof(cur));
+	for (int f = 0; f < PF_FILES; f++) {
+		cur.len[f] = SIZE_MAX;
+		cur.data[f] = calloc(PF_MAXLEN, 1);
+	}
+	static uint8_t chunk[70000];
+	size_t ns = 0;
+	while (ns < PF_STATES) {
+		int f = (int)(pf_rand() % PF_FILES);
+		char nm[4] = { 'F', (char)('0' + f), 0, 0 };
+		struct hammer_attr a;
+		uint32_t op = pf_rand() % 10;
+		if (cur.len[f] == SIZE_MAX) {
+			assert_int_equal(hammer_mknod(m, 1, nm, 2, S_IFREG | 0644, 0, 0, 0, &a), 0);
+			cur.len[f] = 0;
+		} else if (op == 0) {
+			assert_int_equal(hammer_unlink(m, 1, nm, 2), 0);
+			cur.len[f] = SIZE_MAX;
+		} else {
+			assert_int_equal(hammer_lookup(m, 1, nm, 2, &a), 0);
+			if (op == 1) {
+				size_t nl = pf_rand() % (PF_MAXLEN / 2);
+				a.size = nl;
+				assert_int_equal(hammer_setattr(m, a.ino, &a, HAMMER_SET_SIZE), 0);
+				if (nl > cur.len[f])
+					memset(cur.data[f] + cur.len[f], 0, nl - cur.len[f]);
+				cur.len[f] = nl;
+			} else {
+				size_t off = pf_rand() % (PF_MAXLEN - sizeof(chunk));
+				size_t len = 1 + pf_rand() % sizeof(chunk);
+				if (off > cur.len[f] + 20000)
+					off = cur.len[f];
+				for (size_t i = 0; i < len; i++)
+					chunk[i] = (uint8_t)pf_rand();
+				assert_int_equal(hammer_write(m, a.ino, off, chunk, len),
+						 (ssize_t)len);
+				if (off > cur.len[f])
+					memset(cur.data[f] + cur.len[f], 0, off - cur.len[f]);
+				memcpy(cur.data[f] + off, chunk, len);
+				if (off + len > cur.len[f])
+					cur.len[f] = off + len;
+			}
+		}
+		if (pf_rand() % 2)
+			continue;	/* more changes in the same cycle */
+		struct pf_state *st = &states[ns++];
+		*st = cur;
+		for (int g = 0; g < PF_FILES; g++) {
+			st->data[g] = malloc(PF_MAXLEN);
+			memcpy(st->data[g], cur.data[g], PF_MAXLEN);
+		}
+		st->tid = sync_tid(m);
+		st->kept = pf_rand() % 3 == 0;
+	}
+	/* the newest kept snapshot: what comes after it stays fine-grained */
+	hammer_tid_t kept[PF_STATES];
+	size_t k = 0;
+	for (size_t i = 0; i < ns; i++)
+		if (states[i].kept)
+			kept[k++] = states[i].tid;
+	if (k == 0) {
+		states[ns / 2].kept = 1;
+		kept[k++] = states[ns / 2].tid;
+	}
+	for (size_t i = 0; i < ns; i++)
+		pf_expect(m, pf_asof(m, states[i].tid), &states[i], "before prune", seed);
+	struct hammer_fscheck_report r0;
+	uint64_t recs_before = check_live(m, "before prune");
+	(void)r0;
+	struct hammer_prune_elm e[PF_STATES];
+	size_t ne = pf_elements(kept, k, e);
+	hammer_tid_t newest = kept[0];
+	struct hammer_prune_stats pst;
+	assert_int_equal(hammer_prune(m, 0, 0, e, ne, &pst), 0);
+	print_message("  %zu states, %zu kept: %llu records scanned, %llu + %llu pruned, "
+		      "%llu bytes freed\n", ns, k, (unsigned long long)pst.scanned,
+		      (unsigned long long)pst.rawrecords,
+		      (unsigned long long)pst.dirrecords, (unsigned long long)pst.bytes);
+	assert_true(pst.rawrecords > 0 && pst.bytes > 0);
+	hammer_tid_t end = sync_tid(m);
+	uint64_t recs_after = check_live(m, "after prune");
+	if (pst.rawrecords + pst.dirrecords != recs_before - recs_after)
+		fail_msg("seed %llu: prune reports %llu records, the checker counts %llu fewer",
+			 (unsigned long long)seed,
+			 (unsigned long long)(pst.rawrecords + pst.dirrecords),
+			 (unsigned long long)(recs_before - recs_after));
+	for (size_t i = 0; i < ns; i++)
+		if (states[i].kept || states[i].tid > newest)
+			pf_expect(m, pf_asof(m, states[i].tid), &states[i], "after prune", seed);
+	pf_expect(m, 1, &cur, "live after prune", seed);
+	size_t nr;
+	struct pf_rec *rv = pf_records(m, end, &nr);
+	for (size_t i = 0; i < nr; i++) {
+		if (!rv[i].d || rv[i].d > newest)
+			continue;
+		int seen = 0;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = rv[i].c <= kept[j] && kept[j] < rv[i].d;
+		if (!seen)
+			fail_msg("seed %llu: record %016llx..%016llx survived the prune but "
+				 "no kept snapshot sees it", (unsigned long long)seed,
+				 (unsigned long long)rv[i].c, (unsigned long long)rv[i].d);
+	}
+	free(rv);
+	/* the same prune again finds nothing */
+	assert_int_equal(hammer_prune(m, 0, 0, e, ne, &pst), 0);
+	assert_int_equal(pst.rawrecords + pst.dirrecords, 0);
+	/* prune-everything: no history left, the live tree intact */
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, &pst), 0);
+	end = sync_tid(m);
+	rv = pf_records(m, end, &nr);
+	for (size_t i = 0; i < nr; i++)
+		if (rv[i].d)
+			fail_msg("seed %llu: a historical record after prune-everything",
+				 (unsigned long long)seed);
+	free(rv);
+	pf_expect(m, 1, &cur, "live after prune-everything", seed);
+	assert_int_equal(hammer_unmount(m), 0);
+	check_image("prune");
+	m = do_mount(0);
+	pf_expect(m, 1, &cur, "live after remount", seed);
+	assert_int_equal(hammer_unmount(m), 0);
+	for (size_t i = 0; i < ns; i++)
+		for (int g = 0; g < PF_FILES; g++)
+			free(states[i].data[g]);
+	for (int g = 0; g < PF_FILES; g++)
+		free(cur.data[g]);
+	unlink(img);
+}
+
+static void t_prune_model(void **state)
+{
+	(void)state;
+	const char *env = getenv("PRUNE_SEEDS");
+	unsigned seeds = env ? (unsigned)atoi(env) : 4;
+	for (unsigned sd = 1; sd <= seeds; sd++) {
+		print_message("prune model seed %u (rerun: PRUNE_SEEDS=%u)\n", sd, sd);
+		pf_run(sd);
+	}
+}
+
+static void t_prune_refusals(void **state)
+{
+	(void)state;
+	make_image();
+	struct hammer_mount *m = do_mount(0);
+	struct hammer_prune_stats st;
+	struct hammer_prune_elm e[2] = { { 10, 20, 10 }, { 1, 10, 9 } };
+	assert_int_equal(hammer_prune(m, 0, 0, e, 2, &st), 0);
+	struct hammer_prune_elm up[2] = { { 1, 10, 9 }, { 10, 20, 10 } };
+	assert_int_equal(hammer_prune(m, 0, 0, up, 2, &st), -EINVAL);	/* ascending */
+	struct hammer_prune_elm zero = { 1, 10, 0 };
+	assert_int_equal(hammer_prune(m, 0, 0, &zero, 1, &st), -EINVAL);
+	struct hammer_prune_elm empty = { 10, 10, 1 };
+	assert_int_equal(hammer_prune(m, 0, 0, &empty, 1, &st), -EINVAL);
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, e, 1, &st), -EINVAL);
+	assert_int_equal(hammer_prune(m, 0, 0x80, NULL, 0, &st), -EINVAL);
+	assert_int_equal(hammer_prune(m, 9, HAMMER_PRUNE_ALL, NULL, 0, &st), -ENOENT);
+	assert_int_equal(hammer_prune(m, 70000, HAMMER_PRUNE_ALL, NULL, 0, &st), -EINVAL);
+	finish(m, "prune refusals");
+	m = do_mount(1);
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, &st), -EROFS);
+	assert_int_equal(hammer_unmount(m), 0);
+	unlink(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +772,8 @@ int main(void)
 		cmocka_unit_test(t_old_version),
 		cmocka_unit_test(t_config),
 		cmocka_unit_test(t_history),
+		cmocka_unit_test(t_prune_model),
+		cmocka_unit_test(t_prune_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
