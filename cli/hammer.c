@@ -22,6 +22,12 @@ int cmd_check(struct hammer_opts *o, int argc, char **argv);	/* cmd_check.c */
 int cmd_synctid(struct hammer_opts *o, int argc, char **argv);	/* cmd_synctid.c */
 int cmd_version(struct hammer_opts *o, int argc, char **argv);	/* cmd_version.c */
 int cmd_info_any(struct hammer_opts *o, int argc, char **argv);	/* cmd_info_mount.c */
+int cmd_snapshot(struct hammer_opts *o, int argc, char **argv);	/* cmd_snapshot.c */
+int cmd_snap(struct hammer_opts *o, int argc, char **argv);	/* cmd_snapshot.c */
+int cmd_snaprm(struct hammer_opts *o, int argc, char **argv);	/* cmd_snapshot.c */
+int cmd_snapls(struct hammer_opts *o, int argc, char **argv);	/* cmd_snapshot.c */
+int cmd_config(struct hammer_opts *o, int argc, char **argv);	/* cmd_config.c */
+int cmd_viconfig(struct hammer_opts *o, int argc, char **argv);	/* cmd_config.c */
 int cmd_pfs(struct hammer_opts *o, int argc, char **argv);	/* cmd_pfs.c */
 int cmd_mirror(struct hammer_opts *o, int argc, char **argv);	/* cmd_mirror.c */
 int cmd_ssh_remote(struct hammer_opts *o, int argc, char **argv);	/* cmd_remote.c */
@@ -37,6 +43,14 @@ static const struct hammer_cmd commands[] = {
 	{ "info", cmd_info_any, "info [<filesystem> ...]  (-f: unmounted volumes)", 0 },
 	{ "synctid", cmd_synctid, "synctid <filesystem> [quick]", 0 },
 	{ "version", cmd_version, "version <filesystem>", 0 },
+	{ "snapshot", cmd_snapshot, "snapshot [<filesystem>] <snapshot-dir> [<note>]", 0 },
+	{ "snap", cmd_snap, "snap <path> [<note>]", 0 },
+	{ "snaplo", cmd_snap, "snaplo <path> [<note>]", 0 },
+	{ "snapq", cmd_snap, "snapq <dir> [<note>]", 0 },
+	{ "snaprm", cmd_snaprm, "snaprm {<path> | <transid> | <filesystem> <transid>} ...", 0 },
+	{ "snapls", cmd_snapls, "snapls [<path> ...]", 0 },
+	{ "config", cmd_config, "config [<filesystem> [<configfile>]]", 0 },
+	{ "viconfig", cmd_viconfig, "viconfig [<filesystem>]", 0 },
 	{ "pfs-status", cmd_pfs, "pfs-status [<dirpath> ...]  (-f: paths in the set)", 0 },
 	{ "pfs-master", cmd_pfs, "pfs-master <dirpath> [options]", 0 },
 	{ "pfs-slave", cmd_pfs, "pfs-slave <dirpath> [options]", 0 },
