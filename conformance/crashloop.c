@@ -340,10 +340,21 @@ static int dump_snapshots(struct hammer_mount *m, uint32_t id, struct sbuf *out)
 	int rc = hammer_snapshot_list(m, id, &v, &n);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && !rc; i++) {
 		sb_printf(out, "snapshot %u %016" PRIx64 " %" PRIu64 " '%s'\n", id,
 			  v[i].tid, v[i].ts, v[i].label);
+		/* what the snapshot shows (PFS #0's): prune must keep it whole */
+		char nm[40];
+		struct hammer_attr a;
+		snprintf(nm, sizeof(nm), "@@0x%016" PRIx64, v[i].tid);
+		if (id == 0)
+			rc = hammer_lookup(m, HAMMER_ROOT_INO, nm, strlen(nm), &a);
+		if (id == 0 && !rc)
+			rc = dump_dir(m, a.ino, nm, out, NULL);
+	}
 	free(v);
+	if (rc)
+		return rc;
 	char text[HAMMER_CONFIG_BYTES];
 	rc = hammer_config_get(m, id, text);
 	if (rc == -ENOENT)
@@ -426,13 +437,14 @@ enum op_kind {
 	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_SMALLWRITE,
 	OP_BIGWRITE, OP_PFS_MASTER, OP_PFS_SLAVE, OP_PFS_DESTROY, OP_PFS_UPGRADE,
 	OP_PFS_DOWNGRADE, OP_PFS_WRITE, OP_MIRROR, OP_SNAPSHOT, OP_SNAPRM,
-	OP_CONFIG, OP_KINDS
+	OP_CONFIG, OP_PRUNE, OP_PRUNE_ALL, OP_KINDS
 };
 static const char *op_names[OP_KINDS] = {
 	"create", "mkdir", "append", "overwrite", "unaligned", "truncate",
 	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite", "bigwrite",
 	"pfs-master", "pfs-slave", "pfs-destroy", "pfs-upgrade", "pfs-downgrade",
-	"pfs-write", "mirror-write", "snapshot", "snaprm", "config"
+	"pfs-write", "mirror-write", "snapshot", "snaprm", "config", "prune",
+	"prune-everything"
 };
 enum sync_kind { SY_FSYNC, SY_FDATASYNC, SY_SYNC, SY_KINDS };
 static const char *sync_names[SY_KINDS] = { "fsync", "fdatasync", "sync" };
@@ -792,6 +804,51 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 		*target = HAMMER_ROOT_INO;
 		break;
 	}
+	/*
+	 * As `hammer prune` builds the elements from the snapshots (our
+	 * TIDs: [s(i+1) + 1, s(i) + 1), then [1, sk + 1)), and as
+	 * `prune-everything` does it: the snapshots removed first, then all
+	 * history.
+	 */
+	case OP_PRUNE: {
+		struct hammer_snapshot *v;
+		size_t n;
+		struct hammer_prune_stats st;
+		rc = hammer_snapshot_list(m, 0, &v, &n);
+		if (rc)
+			break;
+		struct hammer_prune_elm e[16];
+		size_t ne = 0;
+		for (size_t i = n; i-- > 0 && ne < 16;) {	/* newest first */
+			hammer_tid_t beg = i > 0 ? v[i - 1].tid + 1 : 1;
+			e[ne++] = (struct hammer_prune_elm){ beg, v[i].tid + 1,
+							     v[i].tid + 1 - beg };
+		}
+		free(v);
+		rc = hammer_prune(m, 0, 0, e, ne, &st);
+		if (!rc && variant == 0 && st.rawrecords == 0)
+			rc = -ENODATA;	/* the prologue left history to prune */
+		if (!rc)
+			rc = hammer_sync(m);
+		*target = HAMMER_ROOT_INO;
+		break;
+	}
+	case OP_PRUNE_ALL: {
+		struct hammer_snapshot *v;
+		size_t n;
+		struct hammer_prune_stats st;
+		rc = hammer_snapshot_list(m, 0, &v, &n);
+		for (size_t i = 0; i < n && !rc; i++)
+			rc = hammer_snapshot_del(m, 0, v[i].tid);
+		if (!rc)
+			free(v);
+		if (!rc)
+			rc = hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, &st);
+		if (!rc)
+			rc = hammer_sync(m);
+		*target = HAMMER_ROOT_INO;
+		break;
+	}
 	case OP_CONFIG:
 		rc = hammer_config_set(m, 0, variant ? "prune 1d 5m\n"
 						     : "snapshots 0d 0d\nprune 1d 5m\n");
@@ -835,7 +892,8 @@ struct workload {
 static int needs_snap_prologue(const enum op_kind *ops, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (ops[i] == OP_SNAPSHOT || ops[i] == OP_SNAPRM || ops[i] == OP_CONFIG)
+		if (ops[i] == OP_SNAPSHOT || ops[i] == OP_SNAPRM || ops[i] == OP_CONFIG ||
+		    ops[i] == OP_PRUNE || ops[i] == OP_PRUNE_ALL)
 			return 1;
 	return 0;
 }
@@ -1574,13 +1632,26 @@ static void run_workload(struct base *b, const struct workload *w, int job,
 			rc = oracle_record(o, m, s, g_fsync_mode != 4);
 	}
 	if (w->snap && !rc) {
+		/*
+		 * /B: version 1 (the base's), 2 (synced), the snapshot, then 3:
+		 * prune may destroy version 1 (no snapshot sees it), never 2.
+		 */
 		hammer_tid_t t;
-		rc = hammer_synctid(m, &t);
+		struct hammer_attr ba;
+		rc = lookup_path(m, "/B", &ba);
+		if (!rc && hammer_write(m, ba.ino, 0, pattern + 500, 100) != 100)
+			rc = -EIO;
+		if (!rc)
+			rc = hammer_synctid(m, &t);
+		if (!rc)
+			rc = oracle_record(o, m, s, 1);
 		if (!rc)
 			rc = hammer_snapshot_add(m, 0, &(struct hammer_snapshot){
 				.tid = t, .ts = 1000000, .label = "base" });
 		if (!rc)
 			rc = hammer_config_set(m, 0, "snapshots 1d 60d\n");
+		if (!rc && hammer_write(m, ba.ino, 0, pattern + 600, 100) != 100)
+			rc = -EIO;
 		if (!rc)
 			rc = hammer_sync(m);
 		if (!rc)
@@ -2064,6 +2135,10 @@ static int model_op(unsigned *ns, enum op_kind k, int v)
 		return !!(have & P_PFS3);
 	case OP_SNAPSHOT:
 	case OP_CONFIG:
+	case OP_PRUNE:
+		return 1;
+	case OP_PRUNE_ALL:	/* it removes every snapshot */
+		*ns &= ~(unsigned)P_SNAPB;
 		return 1;
 	case OP_SNAPRM:		/* it removes the oldest: the base's */
 		if (!(have & P_SNAPB))
