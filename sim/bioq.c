@@ -70,6 +70,15 @@ uint64_t sim_sched_now(const struct sim_sched *s)
 	return s->now;
 }
 
+uint64_t sim_sched_next_done(const struct sim_sched *s)
+{
+	uint64_t t = UINT64_MAX;
+	for (uint32_t i = 0; i < s->ninflight; i++)
+		if (s->inflight[i]->done_ns < t)
+			t = s->inflight[i]->done_ns;
+	return t;
+}
+
 uint32_t sim_sched_queued(const struct sim_sched *s)
 {
 	return s->queued;
@@ -158,7 +167,12 @@ static void bioq_write_reorder(struct sim_sched *s)
 	}
 	struct sim_req *r = s->transition;
 	uint64_t next_off = r ? r->off : 0;
-	while (r && r->op == SIM_OP_WRITE && left > 0) {
+	/*
+	 * No stop at a budget of exactly zero: like DragonFly, the write after
+	 * a budget used up to the byte still goes (left < len ends the walk
+	 * only after that write is taken).
+	 */
+	while (r && r->op == SIM_OP_WRITE) {
 		if (contiguous && r->off != next_off)
 			break;
 		next_off = r->off + r->len;

@@ -43,8 +43,9 @@
  *     physically contiguous writes, or, once the jump count reaches
  *     burst_interval while queued+running write bytes are at least 2/3 of
  *     hirunningspace, up to burst_bytes of any writes.  At least one write
- *     is always released (the one that overflows the budget is included);
- *     the walk stops when the budget is used up.  The jump count resets
+ *     is always released, and the walk ends with the first write larger
+ *     than what is left of the budget, that write included (also when the
+ *     budget was used up to the byte: a budget of 0 left still takes one).  The jump count resets
  *     after a release at or past burst_interval.
  *   - with no transition point a read joins the tail in FIFO order.
  * Flushes and ordered requests are dispatched alone: they wait for the
@@ -169,6 +170,8 @@ int sim_sched_advance(struct sim_sched *s, uint64_t until);
 /* Runs until the queue and the device are empty. */
 int sim_sched_drain(struct sim_sched *s);
 uint64_t sim_sched_now(const struct sim_sched *s);
+/* When the earliest in-flight request completes; UINT64_MAX if none is in flight. */
+uint64_t sim_sched_next_done(const struct sim_sched *s);
 uint32_t sim_sched_queued(const struct sim_sched *s);
 void sim_sched_counters(const struct sim_sched *s, struct sim_sched_counters *out);
 /* The queue, head first, as request pointers (for tests); returns the count. */
