@@ -825,7 +825,7 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 							     v[i].tid + 1 - beg };
 		}
 		free(v);
-		rc = hammer_prune(m, 0, 0, e, ne, &st);
+		rc = hammer_prune(m, 0, 0, e, ne, NULL, &st);
 		if (!rc && variant == 0 && st.rawrecords == 0)
 			rc = -ENODATA;	/* the prologue left history to prune */
 		if (!rc)
@@ -843,7 +843,7 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 		if (!rc)
 			free(v);
 		if (!rc)
-			rc = hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, &st);
+			rc = hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, NULL, &st);
 		if (!rc)
 			rc = hammer_sync(m);
 		*target = HAMMER_ROOT_INO;

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ref/mstream.h"
@@ -178,7 +179,7 @@ static int parse_tid(const char **s, hammer_tid_t *v)
 
 /* ---------------------------------------------------------- the verbs */
 
-enum verb { V_READ, V_WRITE, V_WAIT };
+enum verb { V_READ, V_WRITE, V_WAIT, V_PRUNE };
 
 struct job {
 	struct conn conn;
@@ -187,6 +188,7 @@ struct job {
 	hammer_tid_t tid_beg, tid_end;	/* mirror-read; pfs-wait: tid_beg */
 	unsigned flags;			/* mirror-read; pfs-wait: timeout ms */
 	struct hammer_pseudofs_data pd;	/* mirror-write */
+	uint32_t nelms, seconds;	/* prune */
 	void *pre;
 	size_t npre;
 };
@@ -451,6 +453,98 @@ static void serve_wait(struct hfuse *h, struct job *j)
 	send_line(j->conn.fd, line);
 }
 
+/* ---------------------------------------------------------- prune */
+
+struct stop_ctx {
+	struct hfuse *h;
+	int fd;
+	struct timespec deadline;	/* tv_sec 0: none */
+};
+
+/* Between batches: the unmount, the time limit, or the client gone. */
+static int prune_should_stop(void *arg)
+{
+	struct stop_ctx *c = arg;
+	if (atomic_load(&c->h->closing))
+		return 1;
+	if (c->deadline.tv_sec) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > c->deadline.tv_sec ||
+		    (now.tv_sec == c->deadline.tv_sec && now.tv_nsec >= c->deadline.tv_nsec))
+			return 1;
+	}
+	char b;
+	ssize_t k = recv(c->fd, &b, 1, MSG_DONTWAIT | MSG_PEEK);
+	return k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* prune: the elements (24 bytes each, little-endian), then one engine run. */
+static void serve_prune(struct hfuse *h, struct job *j)
+{
+	char line[400];
+	size_t need = (size_t)j->nelms * 24;
+	uint8_t *raw = malloc(need ? need : 1);
+	struct hammer_prune_elm *e = malloc((j->nelms ? j->nelms : 1) * sizeof(*e));
+	if (!raw || !e) {
+		linef(line, sizeof(line), ENOMEM, "out of memory");
+		goto out;
+	}
+	size_t have = j->npre < need ? j->npre : need;
+	if (have)
+		memcpy(raw, j->pre, have);
+	while (have < need) {
+		ssize_t k = recv(j->conn.fd, raw + have, need - have, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			free(raw);
+			free(e);
+			return;		/* the client left before sending them */
+		}
+		have += (size_t)k;
+	}
+	for (uint32_t i = 0; i < j->nelms; i++)
+		e[i] = (struct hammer_prune_elm){ le64(raw + 24 * i), le64(raw + 24 * i + 8),
+						  le64(raw + 24 * i + 16) };
+	struct stop_ctx sc = { .h = h, .fd = j->conn.fd };
+	if (j->seconds) {
+		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
+		sc.deadline.tv_sec += j->seconds;
+	}
+	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc };
+	struct hammer_prune_stats st;
+	if (!enter(h)) {
+		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
+		goto out;
+	}
+	int rc = hammer_prune(h->m, j->pfs_id, j->flags, e, j->nelms, &ctl, &st);
+	leave(h);
+	if (rc == -EINVAL)
+		linef(line, sizeof(line), EINVAL, "bad prune elements (each beg < end, "
+		      "mod > 0, in descending order, disjoint; at most %d)",
+		      HAMMER_PRUNE_MAX_ELMS);
+	else if (rc)
+		linef(line, sizeof(line), hfuse_errno(h, rc), "%s", strerror(-rc));
+	else
+		snprintf(line, sizeof(line), "0 ok\nscanned=%" PRIu64 "\ndirrecords=%" PRIu64
+			 "\nrawrecords=%" PRIu64 "\nbytes=%" PRIu64 "\noldest=0x%016" PRIx64
+			 "\nstopped=%d\n", st.scanned, st.dirrecords, st.rawrecords, st.bytes,
+			 (uint64_t)st.oldest_tid, ctl.stopped);
+out:
+	send_line(j->conn.fd, line);
+	free(raw);
+	free(e);
+}
+
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
@@ -464,6 +558,9 @@ static void *job_main(void *arg)
 		break;
 	case V_WAIT:
 		serve_wait(h, j);
+		break;
+	case V_PRUNE:
+		serve_prune(h, j);
 		break;
 	}
 	/* unregister before closing: stop() must not shut down a reused fd */
@@ -514,6 +611,21 @@ int hfuse_ctl_mirror(struct hfuse *h, int c, int priv, const char *verb,
 			return 0;
 		}
 		j0.flags = ms;
+	} else if (strcmp(verb, "prune") == 0) {
+		j0.verb = V_PRUNE;
+		if (!priv) {
+			linef(line, lsize, EPERM, "prune needs root or the user who mounted");
+			return 0;
+		}
+		if (parse_u32(&s, HAMMER_PFS_MAX_ID, &j0.pfs_id) ||
+		    parse_u32(&s, HAMMER_PRUNE_ALL, &j0.flags) ||
+		    parse_u32(&s, HAMMER_PRUNE_MAX_ELMS, &j0.nelms) ||
+		    parse_u32(&s, 366u * 86400u, &j0.seconds) || *s) {
+			linef(line, lsize, EINVAL, "usage: prune ID FLAGS NELMS SECONDS "
+			      "(then NELMS * 24 bytes; at most %d elements)",
+			      HAMMER_PRUNE_MAX_ELMS);
+			return 0;
+		}
 	} else {
 		return -1;
 	}

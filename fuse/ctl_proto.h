@@ -93,6 +93,15 @@
  *                 repeat; clients sort and merge).  With OFF LEN (decimal;
  *                 LEN 0 = to the end) the DATA records of a regular file
  *                 covering those bytes (EINVAL on other types).
+ *   prune ID FLAGS NELMS SECONDS  (privileged; served on a thread of its
+ *                 own like the streaming verbs) prune PFS ID
+ *                 (hammer_prune): FLAGS 1 = everything (NELMS 0), else
+ *                 the request line is followed by NELMS elements of 24
+ *                 bytes (beg_tid, end_tid, mod_tid, little-endian u64),
+ *                 descending; SECONDS > 0 stops the run after that long
+ *                 (also stopped by the unmount or the client leaving).
+ *                 Reply "0 ok" with scanned=, dirrecords=, rawrecords=,
+ *                 bytes=, oldest= (0x...), stopped=0|1.
  *   unmount-wait  (privileged) "0 waiting", then the connection stays open
  *                 and gets one more status line once the final flush after
  *                 the unmount is done and the volumes are closed ("0 ..." or

@@ -535,6 +535,16 @@ int hammer_history(struct hammer_mount *m, uint32_t pfs_id, int64_t obj_id,
  * -EROFS read-only or as-of mount.
  */
 #define HAMMER_PRUNE_ALL	0x1u
+/*
+ * Long maintenance runs (prune, reblock, rebalance) poll should_stop
+ * between batches (NULL: never); a non-zero answer ends the run early,
+ * everything done so far kept and consistent, and sets stopped.
+ */
+struct hammer_maint_ctl {
+	int (*should_stop)(void *ctx);
+	void *ctx;
+	int stopped;
+};
 #define HAMMER_PRUNE_MAX_ELMS	1024
 struct hammer_prune_elm {
 	hammer_tid_t beg_tid, end_tid, mod_tid;
@@ -548,7 +558,7 @@ struct hammer_prune_stats {
 };
 int hammer_prune(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 		 const struct hammer_prune_elm *elms, size_t nelms,
-		 struct hammer_prune_stats *st);
+		 struct hammer_maint_ctl *ctl, struct hammer_prune_stats *st);
 
 /*
  * Run the full checker (ref/fscheck.h) on the mounted file system, as it is

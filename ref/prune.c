@@ -112,7 +112,7 @@ static int prune_batch(struct hammer_mount *m, uint32_t id,
 
 int hammer_prune(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 		 const struct hammer_prune_elm *elms, size_t nelms,
-		 struct hammer_prune_stats *st)
+		 struct hammer_maint_ctl *ctl, struct hammer_prune_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (pfs_id > HAMMER_PFS_MAX_ID || (flags & ~HAMMER_PRUNE_ALL) ||
@@ -129,7 +129,13 @@ int hammer_prune(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 	pos.key = INT64_MIN;
 	pos.create_tid = 1;
 	int done = 0, rc = 0;
+	if (ctl)
+		ctl->stopped = 0;
 	while (!done && !rc) {
+		if (ctl && ctl->should_stop && ctl->should_stop(ctl->ctx)) {
+			ctl->stopped = 1;
+			break;
+		}
 		pthread_mutex_lock(&m->lock);
 		uint8_t pst = pfs_id ? m->pfs_state[pfs_id] : PFS_LIVE;
 		hammer_tid_t limit = ASOF_LIVE;

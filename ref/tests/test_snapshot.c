@@ -672,7 +672,7 @@ static void pf_run(uint64_t seed)
 	size_t ne = pf_elements(kept, k, e);
 	hammer_tid_t newest = kept[0];
 	struct hammer_prune_stats pst;
-	assert_int_equal(hammer_prune(m, 0, 0, e, ne, &pst), 0);
+	assert_int_equal(hammer_prune(m, 0, 0, e, ne, NULL, &pst), 0);
 	print_message("  %zu states, %zu kept: %llu records scanned, %llu + %llu pruned, "
 		      "%llu bytes freed\n", ns, k, (unsigned long long)pst.scanned,
 		      (unsigned long long)pst.rawrecords,
@@ -704,10 +704,10 @@ static void pf_run(uint64_t seed)
 	}
 	free(rv);
 	/* the same prune again finds nothing */
-	assert_int_equal(hammer_prune(m, 0, 0, e, ne, &pst), 0);
+	assert_int_equal(hammer_prune(m, 0, 0, e, ne, NULL, &pst), 0);
 	assert_int_equal(pst.rawrecords + pst.dirrecords, 0);
 	/* prune-everything: no history left, the live tree intact */
-	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, &pst), 0);
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, NULL, &pst), 0);
 	end = sync_tid(m);
 	rv = pf_records(m, end, &nr);
 	for (size_t i = 0; i < nr; i++)
@@ -747,20 +747,20 @@ static void t_prune_refusals(void **state)
 	struct hammer_mount *m = do_mount(0);
 	struct hammer_prune_stats st;
 	struct hammer_prune_elm e[2] = { { 10, 20, 10 }, { 1, 10, 9 } };
-	assert_int_equal(hammer_prune(m, 0, 0, e, 2, &st), 0);
+	assert_int_equal(hammer_prune(m, 0, 0, e, 2, NULL, &st), 0);
 	struct hammer_prune_elm up[2] = { { 1, 10, 9 }, { 10, 20, 10 } };
-	assert_int_equal(hammer_prune(m, 0, 0, up, 2, &st), -EINVAL);	/* ascending */
+	assert_int_equal(hammer_prune(m, 0, 0, up, 2, NULL, &st), -EINVAL);	/* ascending */
 	struct hammer_prune_elm zero = { 1, 10, 0 };
-	assert_int_equal(hammer_prune(m, 0, 0, &zero, 1, &st), -EINVAL);
+	assert_int_equal(hammer_prune(m, 0, 0, &zero, 1, NULL, &st), -EINVAL);
 	struct hammer_prune_elm empty = { 10, 10, 1 };
-	assert_int_equal(hammer_prune(m, 0, 0, &empty, 1, &st), -EINVAL);
-	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, e, 1, &st), -EINVAL);
-	assert_int_equal(hammer_prune(m, 0, 0x80, NULL, 0, &st), -EINVAL);
-	assert_int_equal(hammer_prune(m, 9, HAMMER_PRUNE_ALL, NULL, 0, &st), -ENOENT);
-	assert_int_equal(hammer_prune(m, 70000, HAMMER_PRUNE_ALL, NULL, 0, &st), -EINVAL);
+	assert_int_equal(hammer_prune(m, 0, 0, &empty, 1, NULL, &st), -EINVAL);
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, e, 1, NULL, &st), -EINVAL);
+	assert_int_equal(hammer_prune(m, 0, 0x80, NULL, 0, NULL, &st), -EINVAL);
+	assert_int_equal(hammer_prune(m, 9, HAMMER_PRUNE_ALL, NULL, 0, NULL, &st), -ENOENT);
+	assert_int_equal(hammer_prune(m, 70000, HAMMER_PRUNE_ALL, NULL, 0, NULL, &st), -EINVAL);
 	finish(m, "prune refusals");
 	m = do_mount(1);
-	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, &st), -EROFS);
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, NULL, &st), -EROFS);
 	assert_int_equal(hammer_unmount(m), 0);
 	unlink(img);
 }
