@@ -249,6 +249,17 @@ static int history_one(struct hammer_opts *o, const char *path, int64_t off, lon
 	struct hhist h;
 	int rc = hhist_get("hammer", path, (uint64_t)st.st_ino, off >= 0,
 			   off >= 0 ? (uint64_t)off : 0, off >= 0 ? 1 : 0, &h, o->err);
+	if (rc == ENOENT && st.st_nlink > 0) {
+		/*
+		 * The name exists but its object has no INODE record yet: it
+		 * was created after the last flush.  DragonFly shows such a
+		 * file with no versions, dirty; the object id is st_ino
+		 * without the PFS bits (hammer_report_ino).
+		 */
+		h = (struct hhist){ .obj_id = (uint64_t)st.st_ino & ((1ULL << 48) - 1),
+				    .unsynced = 1 };
+		rc = 0;
+	}
 	if (rc) {
 		/* unreachable: what DragonFly's ioctl on a foreign file says */
 		fprintf(f, "%s\n", strerror(rc == HHIST_UNREACHABLE ? ENOTTY : rc));

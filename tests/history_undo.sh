@@ -125,6 +125,10 @@ expect "two headers, two footers" "2 2" "$(grep -c ' clean {$' out.txt) $(grep -
 echo "more" >> "$M/d/g"
 expect "unflushed change: dirty" "dirty {" "$("$HAMMER" history "$M/d/g" | head -1 | cut -f2 | cut -d' ' -f2-)"
 "$HAMMER" synctid "$M" >/dev/null
+echo "fresh" > "$M/d/fresh"
+"$HAMMER" history "$M/d/fresh" >out.txt 2>&1
+expect "a file never flushed: no versions, dirty" "$M/d/fresh	$(printf '%016x' "$(stat -c %i "$M/d/fresh")") dirty {|}" \
+  "$(tr '\n' '|' <out.txt | sed 's/|$//')"
 expect "synced again: clean" "clean {" "$("$HAMMER" history "$M/d/g" | head -1 | cut -f2 | cut -d' ' -f2-)"
 
 # ---- undo -i: the list of versions
