@@ -215,8 +215,10 @@ int main(int argc, char **argv)
 	int nvols = argc - optind;
 	char **paths = argv + optind;
 
-	if (nvols == 0)
-		return fail("You must specify at least one special file (volume)");
+	if (nvols == 0) {
+		fail("You must specify at least one special file (volume)");
+		return usage(1);
+	}
 	if (nvols > HAMMER_MAX_VOLUMES)
 		return fail("The maximum number of volumes is %d", HAMMER_MAX_VOLUMES);
 	if (!o.label) {

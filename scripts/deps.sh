@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3
       uuid-dev libcmocka-dev libfuse3-dev fuse3 valgrind lcov liblmdb-dev
       xz-utils afl++ openssh-server btrfs-progs fuse2fs rsync cryptsetup-bin)
+pkgs+=(mandoc)	# tests/man_lint.sh: mandoc -T lint
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
