@@ -32,6 +32,7 @@ int cmd_pfs(struct hammer_opts *o, int argc, char **argv);	/* cmd_pfs.c */
 int cmd_mirror(struct hammer_opts *o, int argc, char **argv);	/* cmd_mirror.c */
 int cmd_ssh_remote(struct hammer_opts *o, int argc, char **argv);	/* cmd_remote.c */
 int cmd_history(struct hammer_opts *o, int argc, char **argv);	/* cmd_history.c */
+int cmd_prune(struct hammer_opts *o, int argc, char **argv);	/* cmd_prune.c */
 
 static const struct hammer_cmd commands[] = {
 	{ "blockmap", cmd_blockmap, "blockmap", 1 },
@@ -51,6 +52,8 @@ static const struct hammer_cmd commands[] = {
 	{ "snapls", cmd_snapls, "snapls [<path> ...]", 0 },
 	{ "config", cmd_config, "config [<filesystem> [<configfile>]]", 0 },
 	{ "viconfig", cmd_viconfig, "viconfig [<filesystem>]", 0 },
+	{ "prune", cmd_prune, "prune <softlink-dir>  (-t seconds: stop after that long)", 0 },
+	{ "prune-everything", cmd_prune, "prune-everything <filesystem>", 0 },
 	{ "pfs-status", cmd_pfs, "pfs-status [<dirpath> ...]  (-f: paths in the set)", 0 },
 	{ "pfs-master", cmd_pfs, "pfs-master <dirpath> [options]", 0 },
 	{ "pfs-slave", cmd_pfs, "pfs-slave <dirpath> [options]", 0 },

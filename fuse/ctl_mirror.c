@@ -492,6 +492,7 @@ static void serve_prune(struct hfuse *h, struct job *j)
 {
 	char line[400];
 	size_t need = (size_t)j->nelms * 24;
+	send_line(j->conn.fd, "0 ready\n");
 	uint8_t *raw = malloc(need ? need : 1);
 	struct hammer_prune_elm *e = malloc((j->nelms ? j->nelms : 1) * sizeof(*e));
 	if (!raw || !e) {

@@ -100,8 +100,10 @@
  *                 bytes (beg_tid, end_tid, mod_tid, little-endian u64),
  *                 descending; SECONDS > 0 stops the run after that long
  *                 (also stopped by the unmount or the client leaving).
- *                 Reply "0 ok" with scanned=, dirrecords=, rawrecords=,
- *                 bytes=, oldest= (0x...), stopped=0|1.
+ *                 Replies "0 ready" (or an error line) at once; after the
+ *                 run one more status line, "0 ok" with scanned=,
+ *                 dirrecords=, rawrecords=, bytes=, oldest= (0x...),
+ *                 stopped=0|1, or an error line.
  *   unmount-wait  (privileged) "0 waiting", then the connection stays open
  *                 and gets one more status line once the final flush after
  *                 the unmount is done and the volumes are closed ("0 ..." or

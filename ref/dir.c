@@ -275,6 +275,13 @@ static int fill_target(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 	if (!h)
 		return -ENOMEM;
 	int rc = eng_view(m, h, &v);
+	/*
+	 * As of a TID, an entry may outlive its inode's version there: a
+	 * prune removes history no snapshot keeps (DragonFly answers ENOENT
+	 * too).  Live, it is corruption.
+	 */
+	if (rc == -ENOENT && asof != ASOF_LIVE)
+		return -ENOENT;
 	if (rc == -ENOENT)
 		return HAMMER_CORRUPT(&m->err, ~0ULL,
 				      "directory entry names object %lld, "

@@ -509,7 +509,8 @@ int hammer_config_set(struct hammer_mount *m, uint32_t pfs_id,
  * (len 0: to the end), with their 32-bit time stamps (seconds), into a
  * malloc'd array in B-tree order (callers sort and merge; a TID may
  * repeat).  *unsynced: the live object has changes not yet flushed.
- * -ENOENT: the object has no INODE record in that PFS; -EINVAL: ATKEY on
+ * An object made since the last flush has no version yet: none listed,
+ * unsynced.  -ENOENT: no such object in that PFS; -EINVAL: ATKEY on
  * anything but a regular file.
  */
 #define HAMMER_HISTORY_ATKEY	0x1u

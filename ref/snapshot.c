@@ -388,8 +388,17 @@ int hammer_history(struct hammer_mount *m, uint32_t pfs_id, int64_t obj_id,
 	struct hammer_history_ent *inode_v = NULL;
 	int rc = hist_scan(&h, loc | HAMMER_LOCALIZE_INODE, obj_id,
 			   HAMMER_RECTYPE_INODE, 0, 0);
-	if (!rc && !h.found)
-		rc = -ENOENT;
+	if (!rc && !h.found) {
+		/* made since the last flush: no version on disk yet */
+		struct hammer_inode *ip = NULL;
+		if (ino_live(m, obj_id, loc, &ip) == 0 && ip) {
+			h.unsynced = 1;
+			h.obj_type = ip->d.obj_type;
+			h.found = 1;
+		} else {
+			rc = -ENOENT;
+		}
+	}
 	if (!rc && (flags & HAMMER_HISTORY_ATKEY)) {
 		if (h.obj_type != HAMMER_OBJTYPE_REGFILE) {
 			rc = -EINVAL;

@@ -459,6 +459,14 @@ static void t_history(void **state)
 	assert_true(has_tid(v, n, t1) && has_tid(v, n, t5));
 	free(v);
 
+	/* made since the last flush: no version yet, unsynced */
+	struct hammer_attr na;
+	assert_int_equal(hammer_mknod(m, 1, L("new"), S_IFREG | 0644, 0, 0, 0, &na), 0);
+	assert_int_equal(hammer_history(m, 0, na.obj_id, 0, 0, 0, &v, &n, &uns), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(uns, 1);
+	free(v);
+
 	/* refusals */
 	assert_int_equal(hammer_history(m, 0, 1, HAMMER_HISTORY_ATKEY, 0, 1, &v, &n, &uns),
 			 -EINVAL);	/* the root is a directory */
