@@ -33,6 +33,7 @@ int cmd_mirror(struct hammer_opts *o, int argc, char **argv);	/* cmd_mirror.c */
 int cmd_ssh_remote(struct hammer_opts *o, int argc, char **argv);	/* cmd_remote.c */
 int cmd_history(struct hammer_opts *o, int argc, char **argv);	/* cmd_history.c */
 int cmd_prune(struct hammer_opts *o, int argc, char **argv);	/* cmd_prune.c */
+static int cmd_help(struct hammer_opts *o, int argc, char **argv);	/* below */
 
 static const struct hammer_cmd commands[] = {
 	{ "blockmap", cmd_blockmap, "blockmap", 1 },
@@ -70,6 +71,7 @@ static const struct hammer_cmd commands[] = {
 	{ "ssh-remote", cmd_ssh_remote, "ssh-remote <command[,command...]> <target-path>  "
 	  "(authorized_keys command=)", 0 },
 	{ "history", cmd_history, "history[@offset[,len]] <file> ...", 0 },
+	{ "help", cmd_help, "help", 0 },
 };
 
 static void usage(FILE *f)
@@ -101,6 +103,43 @@ static void usage(FILE *f)
 		"commands (-f: on unmounted volumes, read-only; else on a mount):\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  hammer %s%s\n", commands[i].needs_device ? "-f blkdevs " : "", commands[i].usage);
+}
+
+static int cmd_help(struct hammer_opts *o, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(o->out);
+	return HAMMER_EXIT_OK;
+}
+
+/* One command's line of the table, as `hammer help` shows it. */
+static void cmd_usage(FILE *f, const struct hammer_cmd *cmd)
+{
+	fprintf(f, "usage: hammer %s%s\n", cmd->needs_device ? "-f blkdevs " : "", cmd->usage);
+}
+
+/*
+ * The arguments a command cannot do without, counted from its usage text:
+ * the <...> and {...} groups outside [...], before a "  (note)".
+ */
+static int required_args(const char *u)
+{
+	int n = 0, sq = 0;
+	const char *end = strstr(u, "  (");
+	for (const char *p = u; *p && (!end || p < end); p++) {
+		if (*p == '[')
+			sq++;
+		else if (*p == ']')
+			sq--;
+		else if (!sq && (*p == '<' || *p == '{')) {
+			char close = *p == '<' ? '>' : '}';
+			n++;
+			while (p[1] && p[1] != close)
+				p++;
+		}
+	}
+	return n;
 }
 
 /* A size with an optional k, m or g suffix (x1024 each), as DragonFly's -b/-S. */
@@ -245,10 +284,44 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return HAMMER_EXIT_USAGE;
 	}
+	/*
+	 * COMMAND -h: its usage.  Commands take no options of their own (the
+	 * options go before the command, as in DragonFly): any other -x is a
+	 * usage error, as is a missing argument; "--" ends the check, and
+	 * arguments after it may begin with '-'.
+	 */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+			argc--;
+			break;
+		}
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			cmd_usage(stdout, cmd);
+			return HAMMER_EXIT_OK;
+		}
+		if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "hammer %s: unknown option %s (options go before "
+				"the command)\n", argv[0], argv[i]);
+			cmd_usage(stderr, cmd);
+			return HAMMER_EXIT_USAGE;
+		}
+	}
+	if (argc - 1 < required_args(cmd->usage)) {
+		fprintf(stderr, "hammer %s: missing argument\n", argv[0]);
+		cmd_usage(stderr, cmd);
+		if (cmd->needs_device)
+			return HAMMER_EXIT_USAGE;
+		/* then the command's own usage, in DragonFly's words */
+		fflush(stderr);
+		int rc = cmd->fn(&o, argc, argv);
+		return rc ? rc : HAMMER_EXIT_USAGE;
+	}
 	if (cmd->needs_device) {
 		if (!o.devs) {
 			fprintf(stderr, "hammer: %s needs the volumes: -f blkdev[:blkdev]*\n",
 				cmd->name);
+			cmd_usage(stderr, cmd);
 			return HAMMER_EXIT_USAGE;
 		}
 		struct hammer_err e = { 0 };
