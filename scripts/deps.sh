@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config python3
       uuid-dev libcmocka-dev libfuse3-dev fuse3 valgrind lcov liblmdb-dev
-      xz-utils afl++ openssh-server btrfs-progs fuse2fs rsync cryptsetup-bin)
+      xz-utils afl++ openssh-server btrfs-progs fuse2fs rsync cryptsetup-bin
+      gnuplot-nox)
 pkgs+=(mandoc)	# tests/man_lint.sh: mandoc -T lint
 missing=()
 for p in "${pkgs[@]}"; do
