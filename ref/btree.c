@@ -1199,3 +1199,92 @@ int hammer_btree_mark_deleted(struct hammer_btree *t, const struct hammer_base_e
 	hammer_cursor_done(&c);
 	return rc;
 }
+
+/* ------------------------------------------------------------- reblocking */
+
+int hammer_btree_set_data(struct hammer_btree *t, const struct hammer_base_elm *key,
+			  hammer_off_t data_offset, struct hammer_err *err)
+{
+	struct hammer_cursor c;
+	hammer_cursor_init(&c, t, err);
+	int rc = hammer_btree_lookup(&c, key);
+	if (rc)
+		return rc;
+	struct hammer_cursor_level *l = &c.path[c.depth - 1];
+	rc = node_modify(t, l->node, err);
+	if (rc == 0) {
+		l->node->ondisk->elms[l->index].leaf.data_offset = data_offset;
+		t->gen++;
+	}
+	hammer_cursor_done(&c);
+	return rc;
+}
+
+int hammer_btree_move_node(struct hammer_btree *t, hammer_off_t off,
+			   const struct hammer_base_elm *key, hammer_off_t *newoff,
+			   struct hammer_err *err)
+{
+	struct hammer_cursor c;
+	hammer_cursor_init(&c, t, err);
+	int rc = search_read(&c, key);
+	if (rc < 0)
+		return rc;
+	int d = 0;
+	while (d < c.depth && c.path[d].node->offset != off)
+		d++;
+	if (d == c.depth) {
+		hammer_cursor_done(&c);
+		return -ENOENT;
+	}
+	/* only the path down to the node is needed */
+	while (c.depth > d + 1)
+		node_put(t, c.path[--c.depth].node);
+	struct hammer_node *n = c.path[d].node, *nn = NULL;
+	rc = t->io.ops->alloc(t->io.ctx, &nn, err);
+	if (rc) {
+		hammer_cursor_done(&c);
+		return rc;
+	}
+	rc = node_modify(t, n, err);
+	if (!rc && d > 0)
+		rc = node_modify(t, c.path[d - 1].node, err);
+	if (!rc && d == 0 && t->io.ops->set_root)
+		rc = t->io.ops->set_root(t->io.ctx, nn->offset, err);
+	if (rc) {
+		node_unalloc(t, nn);
+		hammer_cursor_done(&c);
+		return rc;
+	}
+	*nn->ondisk = *n->ondisk;
+	if (d > 0)
+		c.path[d - 1].node->ondisk->elms[c.path[d - 1].index].internal.subtree_offset =
+			nn->offset;
+	else
+		t->root = nn->offset;
+	t->gen++;
+	/* the children's parent fields (a failure here leaves them stale: fatal) */
+	if (nn->ondisk->type == HAMMER_BTREE_TYPE_INTERNAL) {
+		for (int i = 0; i < nn->ondisk->count && !rc; i++) {
+			struct hammer_node *k;
+			rc = node_get(t, nn->ondisk->elms[i].internal.subtree_offset, &k, err);
+			if (rc)
+				break;
+			rc = node_modify(t, k, err);
+			if (!rc)
+				k->ondisk->parent = nn->offset;
+			node_put(t, k);
+		}
+	}
+	*newoff = nn->offset;
+	node_put(t, nn);
+	n->ondisk->type = HAMMER_BTREE_TYPE_DELETED;
+	n->ondisk->count = 0;
+	n->ondisk->parent = 0;
+	c.depth = d;		/* free() takes the node's pin */
+	int r2 = t->io.ops->free(t->io.ctx, n, err);
+	if (!rc)
+		rc = r2;
+	t->stats.nodes_freed++;
+	hammer_cursor_done(&c);
+	return rc;
+}

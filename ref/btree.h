@@ -235,6 +235,23 @@ int hammer_btree_mark_deleted(struct hammer_btree *t,
 			      hammer_tid_t delete_tid, uint32_t delete_ts,
 			      struct hammer_err *err);
 
+/*
+ * Reblocking.  set_data points the record with exactly this key at a new
+ * copy of its data (same bytes, so data_len and the CRC stay; mirror_tid
+ * does not move).  move_node copies the node at `off` into a newly
+ * allocated node: its parent's element (or the root, through set_root)
+ * and, for an internal node, every child's parent field follow it, and
+ * the old node is freed.  The node is found by searching for `key`, which
+ * must lie in its range (a leaf: one of its elements; an internal node:
+ * its left boundary); -ENOENT when that search does not pass through
+ * `off`.  *newoff gets the new address.
+ */
+int hammer_btree_set_data(struct hammer_btree *t, const struct hammer_base_elm *key,
+			  hammer_off_t data_offset, struct hammer_err *err);
+int hammer_btree_move_node(struct hammer_btree *t, hammer_off_t off,
+			   const struct hammer_base_elm *key, hammer_off_t *newoff,
+			   struct hammer_err *err);
+
 /* ---------------------------------------------------------- cursor */
 
 #define HAMMER_CURSOR_ASOF		0x1u	/* skip elements not visible at asof */

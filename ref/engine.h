@@ -289,6 +289,9 @@ int ino_release_all(struct hammer_mount *m);
 int ino_pfs_busy(struct hammer_mount *m, uint32_t loc);
 /* Forget the cached live inodes of loc (unchanged since a sync, or doomed). */
 void ino_drop_pfs(struct hammer_mount *m, uint32_t loc);
+/* reblock moved the data of (obj, loc)'s INODE record created at ctid. */
+void ino_data_moved(struct hammer_mount *m, int64_t obj, uint32_t loc,
+		    hammer_tid_t ctid, hammer_off_t data_offset);
 void ino_fill_attr(const struct hammer_inode_data *d, int64_t obj_id,
 		   uint32_t pfs_loc, hammer_ino_t handle, hammer_tid_t asof,
 		   hammer_tid_t ctid, struct hammer_attr *a);

@@ -561,6 +561,36 @@ int hammer_prune(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 		 const struct hammer_prune_elm *elms, size_t nelms,
 		 struct hammer_maint_ctl *ctl, struct hammer_prune_stats *st);
 
+/* ---------------------------------------------------------- reblock (reblock.c) */
+
+/*
+ * Reblock one PFS (DragonFly's REBLOCK ioctl): move B-tree nodes and
+ * record data out of big-blocks with at least (100 - fill_pct)% of 8 MB
+ * free (not the big-block a zone is filling now, unless fill_pct is 100,
+ * which moves everything), so those big-blocks empty and return to the
+ * freemap.  Flags choose what moves.  Runs in batches under the mount
+ * lock, stoppable between them (ctl); a crash leaves every record at its
+ * old or its new copy.  -EINVAL bad flags or fill; -ENOENT no such live
+ * PFS; -EROFS read-only or as-of mount; -ENOSPC nowhere to move to.
+ */
+#define HAMMER_REBLOCK_BTREE	0x1u
+#define HAMMER_REBLOCK_INODES	0x2u
+#define HAMMER_REBLOCK_DATA	0x4u
+#define HAMMER_REBLOCK_DIRS	0x8u
+#define HAMMER_REBLOCK_ALL	0xFu
+struct hammer_reblock_stats {
+	uint64_t records;		/* elements looked at */
+	uint64_t btree_nodes;		/* nodes looked at */
+	uint64_t btree_moves;
+	uint64_t data_elements;		/* records of the chosen kinds with data */
+	uint64_t data_moves;
+	uint64_t data_bytes;		/* bytes moved */
+	uint64_t data_skipped;		/* data failing its CRC, left in place */
+};
+int hammer_reblock(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
+		   unsigned fill_pct, struct hammer_maint_ctl *ctl,
+		   struct hammer_reblock_stats *st);
+
 /*
  * Run the full checker (ref/fscheck.h) on the mounted file system, as it is
  * in memory (dirty inodes are synced into the tree first; read-write mounts

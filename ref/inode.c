@@ -552,6 +552,14 @@ hammer_ino_t eng_handle(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 }
 
 /* The cached live inode of (obj, pfs_loc), loaded if needed. */
+void ino_data_moved(struct hammer_mount *m, int64_t obj, uint32_t loc,
+		    hammer_tid_t ctid, hammer_off_t data_offset)
+{
+	struct hammer_inode *ip = ihash_find(m, obj, loc);
+	if (ip && ip->rec_tid == ctid)
+		ip->rec_data = data_offset;
+}
+
 int ino_live(struct hammer_mount *m, int64_t obj, uint32_t pfs_loc,
 	     struct hammer_inode **ipp)
 {

@@ -600,7 +600,7 @@ static size_t pf_elements(hammer_tid_t *kept, size_t k, struct hammer_prune_elm 
 	return n;
 }
 
-static void pf_run(uint64_t seed)
+static void pf_run(uint64_t seed, int reblock_fill)
 {
 	pf_rng = seed * 0x9E3779B97F4A7C15ULL + 1;
 	make_image();
@@ -673,9 +673,35 @@ static void pf_run(uint64_t seed)
 	}
 	for (size_t i = 0; i < ns; i++)
 		pf_expect(m, pf_asof(m, states[i].tid), &states[i], "before prune", seed);
-	struct hammer_fscheck_report r0;
+	if (reblock_fill >= 0) {
+		/* everything moves (100) or what sits in half-empty big-blocks */
+		struct hammer_reblock_stats rs;
+		assert_int_equal(hammer_reblock(m, 0, HAMMER_REBLOCK_ALL, (unsigned)reblock_fill,
+						NULL, &rs), 0);
+		print_message("  reblock %d%%: %llu records, %llu/%llu nodes, %llu/%llu data "
+			      "moved (%llu bytes)\n", reblock_fill,
+			      (unsigned long long)rs.records,
+			      (unsigned long long)rs.btree_moves,
+			      (unsigned long long)rs.btree_nodes,
+			      (unsigned long long)rs.data_moves,
+			      (unsigned long long)rs.data_elements,
+			      (unsigned long long)rs.data_bytes);
+		if (reblock_fill == 100)
+			assert_true(rs.data_moves == rs.data_elements &&
+				    rs.btree_moves == rs.btree_nodes && rs.btree_moves > 0);
+		check_live(m, "after reblock");
+		for (size_t i = 0; i < ns; i++)
+			pf_expect(m, pf_asof(m, states[i].tid), &states[i], "after reblock",
+				  seed);
+		pf_expect(m, 1, &cur, "live after reblock", seed);
+		assert_int_equal(hammer_unmount(m), 0);
+		check_image("reblock");
+		m = do_mount(0);
+		for (size_t i = 0; i < ns; i++)
+			pf_expect(m, pf_asof(m, states[i].tid), &states[i],
+				  "after reblock and remount", seed);
+	}
 	uint64_t recs_before = check_live(m, "before prune");
-	(void)r0;
 	struct hammer_prune_elm e[PF_STATES];
 	size_t ne = pf_elements(kept, k, e);
 	hammer_tid_t newest = kept[0];
@@ -744,8 +770,88 @@ static void t_prune_model(void **state)
 	unsigned seeds = env ? (unsigned)atoi(env) : 4;
 	for (unsigned sd = 1; sd <= seeds; sd++) {
 		print_message("prune model seed %u (rerun: PRUNE_SEEDS=%u)\n", sd, sd);
-		pf_run(sd);
+		pf_run(sd, -1);
 	}
+}
+
+/* The same model with a reblock before the prune: every version moved. */
+static void t_reblock_model(void **state)
+{
+	(void)state;
+	const char *env = getenv("REBLOCK_SEEDS");
+	unsigned seeds = env ? (unsigned)atoi(env) : 2;
+	for (unsigned sd = 1; sd <= seeds; sd++) {
+		print_message("reblock model seed %u (rerun: REBLOCK_SEEDS=%u)\n", sd, sd);
+		pf_run(100 + sd, 100);
+		pf_run(200 + sd, 50);
+	}
+}
+
+/*
+ * Space comes back: files filling several big-blocks, most deleted and
+ * their history pruned, then a reblock empties the half-used big-blocks
+ * and statfs shows them free again; what is left reads back.
+ */
+static void t_reblock_space(void **state)
+{
+	(void)state;
+	make_image();
+	struct hammer_mount *m = do_mount(0);
+	static uint8_t buf[256 << 10];
+	const int nfiles = 160, keep = 8;
+	for (int f = 0; f < nfiles; f++) {
+		char nm[8];
+		snprintf(nm, sizeof(nm), "g%03d", f);
+		struct hammer_attr a;
+		assert_int_equal(hammer_mknod(m, 1, nm, strlen(nm), S_IFREG | 0644, 0, 0, 0, &a), 0);
+		memset(buf, f, sizeof(buf));
+		assert_int_equal(hammer_write(m, a.ino, 0, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	}
+	sync_tid(m);
+	for (int f = 0; f < nfiles; f++) {
+		if (f % (nfiles / keep) == 0)
+			continue;
+		char nm[8];
+		snprintf(nm, sizeof(nm), "g%03d", f);
+		assert_int_equal(hammer_unlink(m, 1, nm, strlen(nm)), 0);
+	}
+	sync_tid(m);
+	struct hammer_prune_stats ps;
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, NULL, &ps), 0);
+	sync_tid(m);
+	sync_tid(m);
+	struct hammer_statfs before, after;
+	assert_int_equal(hammer_statfs(m, &before), 0);
+	struct hammer_reblock_stats rs;
+	assert_int_equal(hammer_reblock(m, 0, HAMMER_REBLOCK_ALL, 90, NULL, &rs), 0);
+	sync_tid(m);
+	sync_tid(m);
+	assert_int_equal(hammer_statfs(m, &after), 0);
+	print_message("  reblock 90%%: %llu data moved (%llu bytes), %llu nodes; free "
+		      "%llu -> %llu blocks\n", (unsigned long long)rs.data_moves,
+		      (unsigned long long)rs.data_bytes, (unsigned long long)rs.btree_moves,
+		      (unsigned long long)before.bfree, (unsigned long long)after.bfree);
+	assert_true(rs.data_moves > 0);
+	/* at least 3 of the 5 big-blocks the data filled come back */
+	assert_true(after.bfree >= before.bfree + 3 * (HAMMER_BIGBLOCK_SIZE / before.bsize));
+	for (int f = 0; f < nfiles; f += nfiles / keep) {
+		char nm[8];
+		static uint8_t got[256 << 10];
+		snprintf(nm, sizeof(nm), "g%03d", f);
+		struct hammer_attr a;
+		assert_int_equal(hammer_lookup(m, 1, nm, strlen(nm), &a), 0);
+		assert_int_equal(hammer_read(m, a.ino, 0, got, sizeof(got)), (ssize_t)sizeof(got));
+		memset(buf, f, sizeof(buf));
+		assert_memory_equal(got, buf, sizeof(buf));
+	}
+	/* a second run finds the big-blocks full: nothing to move */
+	assert_int_equal(hammer_reblock(m, 0, HAMMER_REBLOCK_DATA, 90, NULL, &rs), 0);
+	assert_int_equal(rs.data_moves, 0);
+	assert_int_equal(hammer_reblock(m, 0, 0, 90, NULL, &rs), -EINVAL);
+	assert_int_equal(hammer_reblock(m, 0, HAMMER_REBLOCK_ALL, 101, NULL, &rs), -EINVAL);
+	assert_int_equal(hammer_reblock(m, 4, HAMMER_REBLOCK_ALL, 90, NULL, &rs), -ENOENT);
+	finish(m, "reblock space");
+	unlink(img);
 }
 
 static void t_prune_refusals(void **state)
@@ -782,6 +888,8 @@ int main(void)
 		cmocka_unit_test(t_history),
 		cmocka_unit_test(t_prune_model),
 		cmocka_unit_test(t_prune_refusals),
+		cmocka_unit_test(t_reblock_model),
+		cmocka_unit_test(t_reblock_space),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
