@@ -33,6 +33,7 @@ int cmd_mirror(struct hammer_opts *o, int argc, char **argv);	/* cmd_mirror.c */
 int cmd_ssh_remote(struct hammer_opts *o, int argc, char **argv);	/* cmd_remote.c */
 int cmd_history(struct hammer_opts *o, int argc, char **argv);	/* cmd_history.c */
 int cmd_prune(struct hammer_opts *o, int argc, char **argv);	/* cmd_prune.c */
+int cmd_reblock(struct hammer_opts *o, int argc, char **argv);	/* cmd_reblock.c */
 static int cmd_help(struct hammer_opts *o, int argc, char **argv);	/* below */
 
 static const struct hammer_cmd commands[] = {
@@ -55,6 +56,11 @@ static const struct hammer_cmd commands[] = {
 	{ "viconfig", cmd_viconfig, "viconfig [<filesystem>]", 0 },
 	{ "prune", cmd_prune, "prune <softlink-dir>  (-t seconds: stop after that long)", 0 },
 	{ "prune-everything", cmd_prune, "prune-everything <filesystem>", 0 },
+	{ "reblock", cmd_reblock, "reblock <filesystem> [fill_percentage]  (-t seconds)", 0 },
+	{ "reblock-btree", cmd_reblock, "reblock-btree <filesystem> [fill_percentage]", 0 },
+	{ "reblock-inodes", cmd_reblock, "reblock-inodes <filesystem> [fill_percentage]", 0 },
+	{ "reblock-dirs", cmd_reblock, "reblock-dirs <filesystem> [fill_percentage]", 0 },
+	{ "reblock-data", cmd_reblock, "reblock-data <filesystem> [fill_percentage]", 0 },
 	{ "pfs-status", cmd_pfs, "pfs-status [<dirpath> ...]  (-f: paths in the set)", 0 },
 	{ "pfs-master", cmd_pfs, "pfs-master <dirpath> [options]", 0 },
 	{ "pfs-slave", cmd_pfs, "pfs-slave <dirpath> [options]", 0 },

@@ -437,14 +437,14 @@ enum op_kind {
 	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_SMALLWRITE,
 	OP_BIGWRITE, OP_PFS_MASTER, OP_PFS_SLAVE, OP_PFS_DESTROY, OP_PFS_UPGRADE,
 	OP_PFS_DOWNGRADE, OP_PFS_WRITE, OP_MIRROR, OP_SNAPSHOT, OP_SNAPRM,
-	OP_CONFIG, OP_PRUNE, OP_PRUNE_ALL, OP_KINDS
+	OP_CONFIG, OP_PRUNE, OP_PRUNE_ALL, OP_REBLOCK, OP_REBLOCK_FRESH, OP_KINDS
 };
 static const char *op_names[OP_KINDS] = {
 	"create", "mkdir", "append", "overwrite", "unaligned", "truncate",
 	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite", "bigwrite",
 	"pfs-master", "pfs-slave", "pfs-destroy", "pfs-upgrade", "pfs-downgrade",
 	"pfs-write", "mirror-write", "snapshot", "snaprm", "config", "prune",
-	"prune-everything"
+	"prune-everything", "reblock", "reblock-fresh"
 };
 enum sync_kind { SY_FSYNC, SY_FDATASYNC, SY_SYNC, SY_KINDS };
 static const char *sync_names[SY_KINDS] = { "fsync", "fdatasync", "sync" };
@@ -849,6 +849,31 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 		*target = HAMMER_ROOT_INO;
 		break;
 	}
+	/*
+	 * reblock: everything moves (fill 100): every node, every record's
+	 * data, the history a snapshot shows included.  reblock-fresh first
+	 * appends to /A and fsyncs it, so data just made durable (through
+	 * REDO in the fast fsync modes) moves too.
+	 */
+	case OP_REBLOCK_FRESH: {
+		rc = lookup_path(m, "/A", &a);
+		if (!rc && hammer_write(m, a.ino, a.size, pattern + 300 + variant, 30000) != 30000)
+			rc = -EIO;
+		if (!rc)
+			rc = hammer_fsync(m, a.ino, 0);
+	}
+	/* fall through */
+	case OP_REBLOCK: {
+		struct hammer_reblock_stats st;
+		if (!rc)
+			rc = hammer_reblock(m, 0, HAMMER_REBLOCK_ALL, 100, NULL, &st);
+		if (!rc && (st.data_moves == 0 || st.btree_moves == 0))
+			rc = -ENODATA;	/* it no longer tests moving */
+		if (!rc)
+			rc = hammer_sync(m);
+		*target = HAMMER_ROOT_INO;
+		break;
+	}
 	case OP_CONFIG:
 		rc = hammer_config_set(m, 0, variant ? "prune 1d 5m\n"
 						     : "snapshots 0d 0d\nprune 1d 5m\n");
@@ -893,7 +918,8 @@ static int needs_snap_prologue(const enum op_kind *ops, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (ops[i] == OP_SNAPSHOT || ops[i] == OP_SNAPRM || ops[i] == OP_CONFIG ||
-		    ops[i] == OP_PRUNE || ops[i] == OP_PRUNE_ALL)
+		    ops[i] == OP_PRUNE || ops[i] == OP_PRUNE_ALL || ops[i] == OP_REBLOCK ||
+		    ops[i] == OP_REBLOCK_FRESH)
 			return 1;
 	return 0;
 }
@@ -2136,7 +2162,10 @@ static int model_op(unsigned *ns, enum op_kind k, int v)
 	case OP_SNAPSHOT:
 	case OP_CONFIG:
 	case OP_PRUNE:
+	case OP_REBLOCK:
 		return 1;
+	case OP_REBLOCK_FRESH:
+		return !!(have & P_A);
 	case OP_PRUNE_ALL:	/* it removes every snapshot */
 		*ns &= ~(unsigned)P_SNAPB;
 		return 1;
@@ -2347,10 +2376,10 @@ int main(int argc, char **argv)
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		pattern[i] = (uint8_t)(x >> 56);
 	}
-	static struct workload w[2048];
+	static struct workload w[4096];
 	int invalid, slow;
-	int nw = make_workloads(w, 2048, full || only_w, &invalid, &slow);
-	if (nw == 2048) {
+	int nw = make_workloads(w, 4096, full || only_w, &invalid, &slow);
+	if (nw == 4096) {
 		fprintf(stderr, "crashloop: more workloads than the table holds\n");
 		return 2;
 	}

@@ -20,8 +20,9 @@ declare -A wl=(
   [crc-unset]="append+sync create+sync"
   [redo-drop]="redo:smallwrite+fsync"
   [config-split]="config+sync config+fsync"
+  [reblock-split]="reblock+sync reblock-fresh+sync"
 )
-order="undo-skip no-barrier bad-seq crc-unset redo-drop config-split"
+order="undo-skip no-barrier bad-seq crc-unset redo-drop config-split reblock-split"
 
 run() {	# plant workload -> prints "passed failed" counts of crash states
   local out

@@ -179,7 +179,7 @@ static int parse_tid(const char **s, hammer_tid_t *v)
 
 /* ---------------------------------------------------------- the verbs */
 
-enum verb { V_READ, V_WRITE, V_WAIT, V_PRUNE };
+enum verb { V_READ, V_WRITE, V_WAIT, V_PRUNE, V_REBLOCK };
 
 struct job {
 	struct conn conn;
@@ -188,7 +188,8 @@ struct job {
 	hammer_tid_t tid_beg, tid_end;	/* mirror-read; pfs-wait: tid_beg */
 	unsigned flags;			/* mirror-read; pfs-wait: timeout ms */
 	struct hammer_pseudofs_data pd;	/* mirror-write */
-	uint32_t nelms, seconds;	/* prune */
+	uint32_t nelms, seconds;	/* prune; reblock: seconds */
+	uint32_t fill;			/* reblock */
 	void *pre;
 	size_t npre;
 };
@@ -546,6 +547,38 @@ out:
 	free(e);
 }
 
+/* reblock: one engine run, then its counts. */
+static void serve_reblock(struct hfuse *h, struct job *j)
+{
+	char line[400];
+	send_line(j->conn.fd, "0 ready\n");
+	struct stop_ctx sc = { .h = h, .fd = j->conn.fd };
+	if (j->seconds) {
+		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
+		sc.deadline.tv_sec += j->seconds;
+	}
+	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc };
+	struct hammer_reblock_stats st;
+	if (!enter(h)) {
+		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
+		send_line(j->conn.fd, line);
+		return;
+	}
+	int rc = hammer_reblock(h->m, j->pfs_id, j->flags, j->fill, &ctl, &st);
+	leave(h);
+	if (rc)
+		linef(line, sizeof(line), hfuse_errno(h, rc), "%s", strerror(-rc));
+	else
+		snprintf(line, sizeof(line), "0 ok\nrecords=%" PRIu64 "\nbtree_nodes=%" PRIu64
+			 "\nbtree_moves=%" PRIu64 "\ndata_elements=%" PRIu64 "\ndata_moves=%"
+			 PRIu64 "\ndata_bytes=%" PRIu64 "\ndata_byte_count=%" PRIu64 "\ndata_skipped=%"
+			 PRIu64 "\nstopped=%d\n", st.records, st.btree_nodes, st.btree_moves,
+			 st.data_elements, st.data_moves, st.data_bytes, st.data_byte_count,
+			 st.data_skipped,
+			 ctl.stopped);
+	send_line(j->conn.fd, line);
+}
+
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
@@ -562,6 +595,9 @@ static void *job_main(void *arg)
 		break;
 	case V_PRUNE:
 		serve_prune(h, j);
+		break;
+	case V_REBLOCK:
+		serve_reblock(h, j);
 		break;
 	}
 	/* unregister before closing: stop() must not shut down a reused fd */
@@ -625,6 +661,20 @@ int hfuse_ctl_mirror(struct hfuse *h, int c, int priv, const char *verb,
 			linef(line, lsize, EINVAL, "usage: prune ID FLAGS NELMS SECONDS "
 			      "(then NELMS * 24 bytes; at most %d elements)",
 			      HAMMER_PRUNE_MAX_ELMS);
+			return 0;
+		}
+	} else if (strcmp(verb, "reblock") == 0) {
+		j0.verb = V_REBLOCK;
+		if (!priv) {
+			linef(line, lsize, EPERM, "reblock needs root or the user who mounted");
+			return 0;
+		}
+		if (parse_u32(&s, HAMMER_PFS_MAX_ID, &j0.pfs_id) ||
+		    parse_u32(&s, HAMMER_REBLOCK_ALL, &j0.flags) || j0.flags == 0 ||
+		    parse_u32(&s, 100, &j0.fill) ||
+		    parse_u32(&s, 366u * 86400u, &j0.seconds) || *s) {
+			linef(line, lsize, EINVAL, "usage: reblock ID FLAGS(1..15) FILL(0..100) "
+			      "SECONDS");
 			return 0;
 		}
 	} else {

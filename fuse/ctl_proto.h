@@ -104,6 +104,14 @@
  *                 run one more status line, "0 ok" with scanned=,
  *                 dirrecords=, rawrecords=, bytes=, oldest= (0x...),
  *                 stopped=0|1, or an error line.
+ *   reblock ID FLAGS FILL SECONDS  (privileged; a thread of its own)
+ *                 reblock PFS ID (hammer_reblock): FLAGS 1 B-tree nodes,
+ *                 2 inodes, 4 data, 8 directory-like records (any sum but
+ *                 0), FILL the fill percentage 0..100, SECONDS as prune.
+ *                 "0 ready" at once, then "0 ok" with records=,
+ *                 btree_nodes=, btree_moves=, data_elements=, data_moves=,
+ *                 data_bytes=, data_byte_count=, data_skipped=,
+ *                 stopped=0|1, or an error.
  *   unmount-wait  (privileged) "0 waiting", then the connection stays open
  *                 and gets one more status line once the final flush after
  *                 the unmount is done and the volumes are closed ("0 ..." or

@@ -585,6 +585,7 @@ struct hammer_reblock_stats {
 	uint64_t data_elements;		/* records of the chosen kinds with data */
 	uint64_t data_moves;
 	uint64_t data_bytes;		/* bytes moved */
+	uint64_t data_byte_count;	/* bytes of the data_elements */
 	uint64_t data_skipped;		/* data failing its CRC, left in place */
 };
 int hammer_reblock(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,

@@ -21,6 +21,7 @@ enum hammer_plant hammer_planted(void)
 		[HAMMER_PLANT_REDO_DROP] = "redo-drop",
 		[HAMMER_PLANT_CRC_UNSET] = "crc-unset",
 		[HAMMER_PLANT_CONFIG_SPLIT] = "config-split",
+		[HAMMER_PLANT_REBLOCK_SPLIT] = "reblock-split",
 	};
 	const char *v = getenv("HAMMER_PLANT");
 	which = HAMMER_PLANT_NONE;
@@ -30,7 +31,7 @@ enum hammer_plant hammer_planted(void)
 				which = (enum hammer_plant)i;
 		if (which == HAMMER_PLANT_NONE) {
 			fprintf(stderr, "HAMMER_PLANT=%s: not a planted bug (undo-skip, "
-				"no-barrier, bad-seq, redo-drop, crc-unset, config-split)\n", v);
+				"no-barrier, bad-seq, redo-drop, crc-unset, config-split, reblock-split)\n", v);
 			exit(2);
 		}
 	}

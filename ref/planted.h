@@ -15,6 +15,8 @@
  *   crc-unset    every fifth UNDO/REDO record goes out with hdr_crc 0
  *   config-split replacing a PFS's cleanup config ends a flush cycle
  *                between removing the old record and inserting the new one
+ *   reblock-split a reblock ends a flush cycle between pointing a record
+ *                at the copy of its data and freeing the old bytes
  */
 #ifndef HAMMER_PLANTED_H
 #define HAMMER_PLANTED_H
@@ -27,6 +29,7 @@ enum hammer_plant {
 	HAMMER_PLANT_REDO_DROP,
 	HAMMER_PLANT_CRC_UNSET,
 	HAMMER_PLANT_CONFIG_SPLIT,
+	HAMMER_PLANT_REBLOCK_SPLIT,
 };
 
 #ifdef HAMMER_PLANTED_BUGS

@@ -24,6 +24,7 @@
  * record; a moved INODE record updates it.
  */
 #include "engine.h"
+#include "planted.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -153,6 +154,7 @@ static int rb_scan(struct rb *r, uint32_t id, struct hammer_base_elm *pos, int *
 		if ((r->flags & rec_flag(el->base.rec_type)) && el->data_len > 0 &&
 		    el->data_offset) {
 			r->st->data_elements++;
+			r->st->data_byte_count += (uint64_t)el->data_len;
 			int q = qualifies(r, el->data_offset);
 			if (q < 0) {
 				rc = q;
@@ -228,6 +230,10 @@ static int move_data(struct rb *r, const struct hammer_btree_leaf_elm *el, void 
 	rc = rec_data_write(m, noff, buf, len);
 	if (!rc)
 		rc = eng_err(m, hammer_btree_set_data(&m->tree, &el->base, noff, &e), &e);
+	if (!rc && PLANTED(REBLOCK_SPLIT))
+		rc = eng_flush_locked(m, 1);	/* the old bytes stay allocated on disk */
+	if (!rc && PLANTED(REBLOCK_SPLIT))
+		rc = eng_begin(m);
 	if (!rc)
 		rc = eng_err(m, hammer_blockmap_free(m->bm, el->data_offset, (int)len, &e), &e);
 	if (rc)
