@@ -40,6 +40,7 @@ struct hfuse_opts {
 	int blkdev;			/* -1 auto (default), 0 noblkdev, 1 blkdev */
 	long pfs;			/* -o pfs=N; -1 = none (the whole file system) */
 	uint64_t readahead;		/* the mount's read-ahead, bytes; 0 = kernel's */
+	struct hammer_bdev_bioq bioq;	/* -o bioq and the kern.bioq_reorder_* options */
 };
 
 #define HFUSE_MAX_WAITERS	16	/* unmount-wait clients at once */

@@ -87,7 +87,14 @@ static void usage(FILE *f)
 "  -o pfs=N        mount PFS N (0..65535) alone: its root is the mount's\n"
 "                  root, and it stays busy (pfs-destroy/upgrade/downgrade\n"
 "                  answer EBUSY) until unmount; a slave is read-only, as of\n"
-"                  its last mirroring (see fuse/README.md, PFS mounts)\n");
+"                  its last mirroring (see fuse/README.md, PFS mounts)\n"
+"  -o bioq         order the daemon's own reads, writes and flushes with\n"
+"                  DragonFly's bioq (default nobioq; see fuse/README.md)\n"
+"  -o bioq_reorder_minor_bytes=SIZE, bioq_reorder_burst_bytes=SIZE,\n"
+"     bioq_reorder_minor_interval=N, bioq_reorder_burst_interval=N:\n"
+"                  its tunables, as DragonFly's kern.bioq_reorder_* sysctls\n"
+"                  (the kern. prefix may be given; defaults 262144, 3000000,\n"
+"                  5, 60)\n");
 }
 
 /* "64M", "1G", "65536": binary suffixes, optional trailing B or iB. */
@@ -209,6 +216,34 @@ static int parse_one(struct hfuse_opts *o, const char *opt, struct fuse_args *fo
 		if (parse_int(val, 0, 86400, &v))
 			goto bad;
 		o->flush_ms = (unsigned)v * 1000u;
+		return 0;
+	}
+	if (!val && (KEY("bioq") || KEY("nobioq"))) {
+		o->bioq.enable = KEY("bioq");
+		return 0;
+	}
+	/* DragonFly's sysctl names, with or without the kern. prefix */
+	if (val && strncmp(opt, "kern.", 5) == 0) {
+		opt += 5;
+		klen -= 5;
+	}
+	if (val && (KEY("bioq_reorder_minor_interval") || KEY("bioq_reorder_burst_interval"))) {
+		if (parse_int(val, 1, 1000000, &v))
+			goto bad;
+		if (KEY("bioq_reorder_minor_interval"))
+			o->bioq.minor_interval = (uint32_t)v;
+		else
+			o->bioq.burst_interval = (uint32_t)v;
+		return 0;
+	}
+	if (val && (KEY("bioq_reorder_minor_bytes") || KEY("bioq_reorder_burst_bytes"))) {
+		uint64_t b;
+		if (parse_size(val, &b) || b == 0 || b > (1u << 30))
+			goto bad;
+		if (KEY("bioq_reorder_minor_bytes"))
+			o->bioq.minor_bytes = b;
+		else
+			o->bioq.burst_bytes = b;
 		return 0;
 	}
 	if (val && KEY("pfs")) {
@@ -884,6 +919,7 @@ int main(int argc, char **argv)
 	hammer_mount_opts_init(&h.o.eng);
 	h.o.flush_ms = 30000;
 	h.o.readahead = 4u << 20;
+	hammer_bdev_bioq_default(&h.o.bioq);
 	h.o.entry_timeout = 1.0;
 	h.o.attr_timeout = 1.0;
 
@@ -971,6 +1007,8 @@ int main(int argc, char **argv)
 	}
 
 	struct hammer_err err = { 0 };
+	/* before the volumes are opened: the file backend reads it at open */
+	(void)hammer_bdev_file_set_bioq(&h.o.bioq);	/* depth 1 always: cannot fail */
 	int rc = hammer_mount(h.devs, &h.o.eng, &h.m, &err);
 	if (rc) {
 		fprintf(stderr, "hammer-fuse: cannot mount %s: %s\n", h.devs,

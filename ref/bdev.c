@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/fs.h>
 
@@ -80,8 +81,170 @@ struct pf_range {
 	size_t len;
 };
 
+/* ------------------------------------------------------------ bioq gate */
+/*
+ * The queue is the same as sim/bioq.c's (bioqdisksort): a list with a
+ * transition pointer; a caller waits until its entry is at the head and a
+ * slot is free, runs its system call, and frees the slot.
+ */
+enum { GQ_READ, GQ_WRITE, GQ_FLUSH };
+
+struct gate_req {
+	int op;
+	uint64_t off, len;
+	struct gate_req *prev, *next;
+};
+
+struct gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	struct hammer_bdev_bioq p;
+	struct gate_req *head, *tail, *transition;
+	uint32_t reorder, inflight;
+	int barrier_inflight;
+	uint64_t running_write_bytes;
+	struct hammer_bdev_bioq_stats st;
+};
+
+static pthread_mutex_t bioq_conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hammer_bdev_bioq bioq_conf = { 0, 1, 5, 60, 262144, 3000000, 16u << 20 };
+
+void hammer_bdev_bioq_default(struct hammer_bdev_bioq *p)
+{
+	*p = (struct hammer_bdev_bioq){ 0, 1, 5, 60, 262144, 3000000, 16u << 20 };
+}
+
+int hammer_bdev_file_set_bioq(const struct hammer_bdev_bioq *p)
+{
+	if (!p->depth || !p->hirunningspace)
+		return -EINVAL;
+	pthread_mutex_lock(&bioq_conf_lock);
+	bioq_conf = *p;
+	pthread_mutex_unlock(&bioq_conf_lock);
+	return 0;
+}
+
+static void gq_insert_before(struct gate *g, struct gate_req *r, struct gate_req *at)
+{
+	r->next = at;
+	r->prev = at ? at->prev : g->tail;
+	if (r->prev)
+		r->prev->next = r;
+	else
+		g->head = r;
+	if (at)
+		at->prev = r;
+	else
+		g->tail = r;
+}
+
+static void gq_remove(struct gate *g, struct gate_req *r)
+{
+	if (g->transition == r)
+		g->transition = r->next;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		g->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		g->tail = r->prev;
+}
+
+/* Moves the transition point past some held-back writes (bioqwritereorder). */
+static void gq_release(struct gate *g)
+{
+	int burst = g->reorder >= g->p.burst_interval &&
+		    g->running_write_bytes * 6 >= g->p.hirunningspace * 4;
+	uint64_t left = burst ? g->p.burst_bytes : g->p.minor_bytes;
+	if (burst)
+		g->st.burst_releases++;
+	else
+		g->st.minor_releases++;
+	struct gate_req *r = g->transition;
+	uint64_t next_off = r ? r->off : 0;
+	while (r && r->op == GQ_WRITE && (burst || r->off == next_off)) {
+		next_off = r->off + r->len;
+		g->transition = r->next;
+		if (left < r->len)
+			break;
+		left -= r->len;
+		r = g->transition;
+	}
+}
+
+static void gq_insert(struct gate *g, struct gate_req *r)
+{
+	if (r->op == GQ_FLUSH) {
+		g->transition = NULL;	/* nothing queued later passes it */
+		gq_insert_before(g, r, NULL);
+	} else if (r->op == GQ_WRITE) {
+		gq_insert_before(g, r, NULL);
+		if (!g->transition)
+			g->transition = r;
+	} else if (!g->transition) {
+		gq_insert_before(g, r, NULL);
+	} else {
+		gq_insert_before(g, r, g->transition);
+		g->reorder++;
+		g->st.reads_jumped++;
+		if (g->p.minor_interval && g->reorder % g->p.minor_interval == 0) {
+			gq_release(g);
+			if (g->reorder >= g->p.burst_interval)
+				g->reorder = 0;
+		}
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void gate_enter(struct gate *g, struct gate_req *r, int op, uint64_t off, uint64_t len)
+{
+	*r = (struct gate_req){ op, off, len, NULL, NULL };
+	uint64_t t0 = mono_ns();
+	pthread_mutex_lock(&g->lock);
+	if (op == GQ_WRITE)
+		g->running_write_bytes += len;
+	gq_insert(g, r);
+	while (g->head != r || g->inflight >= g->p.depth || g->barrier_inflight ||
+	       (op == GQ_FLUSH && g->inflight))
+		pthread_cond_wait(&g->cv, &g->lock);
+	gq_remove(g, r);
+	g->inflight++;
+	g->barrier_inflight = op == GQ_FLUSH;
+	g->st.wait_ns[op] += mono_ns() - t0;
+	if (op == GQ_READ)
+		g->st.reads++;
+	else if (op == GQ_WRITE)
+		g->st.writes++;
+	else
+		g->st.flushes++;
+	/* the next head may be allowed to start too (depth > 1) */
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_leave(struct gate *g, const struct gate_req *r)
+{
+	pthread_mutex_lock(&g->lock);
+	g->inflight--;
+	if (r->op == GQ_FLUSH)
+		g->barrier_inflight = 0;
+	if (r->op == GQ_WRITE)
+		g->running_write_bytes -= r->len;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->lock);
+}
+
 struct file_ctx {
 	int fd;
+	struct gate *gate;		/* NULL: bioq off */
 	/*
 	 * Prefetch reader, started by the first hint: a process that mounts
 	 * and then forks (hammer-fuse daemonizing) has read nothing yet.
@@ -96,9 +259,25 @@ struct file_ctx {
 	unsigned pf_head, pf_n;
 };
 
+static int file_pread_all(struct file_ctx *c, uint64_t off, void *buf, size_t len);
+static int file_pwrite_all(struct file_ctx *c, uint64_t off, const void *buf, size_t len);
+static const struct hammer_bdev_ops file_ops;
+
 static int file_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len)
 {
 	struct file_ctx *c = bd->ctx;
+	struct gate_req gr;
+	if (c->gate) {
+		gate_enter(c->gate, &gr, GQ_READ, off, len);
+		int rc = file_pread_all(c, off, buf, len);
+		gate_leave(c->gate, &gr);
+		return rc;
+	}
+	return file_pread_all(c, off, buf, len);
+}
+
+static int file_pread_all(struct file_ctx *c, uint64_t off, void *buf, size_t len)
+{
 	uint8_t *p = buf;
 	while (len) {
 		ssize_t n = pread(c->fd, p, len, (off_t)off);
@@ -119,6 +298,18 @@ static int file_read(struct hammer_bdev *bd, uint64_t off, void *buf, size_t len
 static int file_write(struct hammer_bdev *bd, uint64_t off, const void *buf, size_t len)
 {
 	struct file_ctx *c = bd->ctx;
+	struct gate_req gr;
+	if (c->gate) {
+		gate_enter(c->gate, &gr, GQ_WRITE, off, len);
+		int rc = file_pwrite_all(c, off, buf, len);
+		gate_leave(c->gate, &gr);
+		return rc;
+	}
+	return file_pwrite_all(c, off, buf, len);
+}
+
+static int file_pwrite_all(struct file_ctx *c, uint64_t off, const void *buf, size_t len)
+{
 	const uint8_t *p = buf;
 	while (len) {
 		ssize_t n = pwrite(c->fd, p, len, (off_t)off);
@@ -139,7 +330,24 @@ static int file_write(struct hammer_bdev *bd, uint64_t off, const void *buf, siz
 static int file_flush(struct hammer_bdev *bd)
 {
 	struct file_ctx *c = bd->ctx;
-	return fdatasync(c->fd) < 0 ? -errno : 0;
+	struct gate_req gr;
+	if (c->gate)
+		gate_enter(c->gate, &gr, GQ_FLUSH, 0, 0);
+	int rc = fdatasync(c->fd) < 0 ? -errno : 0;
+	if (c->gate)
+		gate_leave(c->gate, &gr);
+	return rc;
+}
+
+int hammer_bdev_file_bioq_stats(struct hammer_bdev *bd, struct hammer_bdev_bioq_stats *out)
+{
+	if (bd->ops != &file_ops || !((struct file_ctx *)bd->ctx)->gate)
+		return -EINVAL;
+	struct gate *g = ((struct file_ctx *)bd->ctx)->gate;
+	pthread_mutex_lock(&g->lock);
+	*out = g->st;
+	pthread_mutex_unlock(&g->lock);
+	return 0;
 }
 
 /* Read [off, off + len) into the page cache; 0, or -1 to stop trying. */
@@ -270,6 +478,11 @@ static void file_close(struct hammer_bdev *bd)
 	pthread_cond_destroy(&c->pf_cv);
 	pthread_mutex_destroy(&c->pf_lock);
 	close(c->fd);	/* drops the flock */
+	if (c->gate) {
+		pthread_cond_destroy(&c->gate->cv);
+		pthread_mutex_destroy(&c->gate->lock);
+		free(c->gate);
+	}
 	free(c);
 	free(bd);
 }
@@ -362,6 +575,22 @@ int hammer_bdev_file_open(const char *path, int flags,
 	}
 	c->fd = fd;
 	c->pf_fd = -1;
+	pthread_mutex_lock(&bioq_conf_lock);
+	struct hammer_bdev_bioq bq = bioq_conf;
+	pthread_mutex_unlock(&bioq_conf_lock);
+	if (bq.enable && !rdonly) {
+		c->gate = calloc(1, sizeof(*c->gate));
+		if (!c->gate) {
+			free(bd);
+			free(c);
+			close(fd);
+			*errmsg = "out of memory";
+			return -ENOMEM;
+		}
+		c->gate->p = bq;
+		pthread_mutex_init(&c->gate->lock, NULL);
+		pthread_cond_init(&c->gate->cv, NULL);
+	}
 	pthread_mutex_init(&c->pf_lock, NULL);
 	pthread_cond_init(&c->pf_cv, NULL);
 	bd->ops = &file_ops;

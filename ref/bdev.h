@@ -62,6 +62,41 @@ void hammer_bdev_prefetch(struct hammer_bdev *bd, uint64_t off, size_t len);
 int hammer_bdev_file_open(const char *path, int flags,
 			  struct hammer_bdev **out, const char **errmsg);
 
+/*
+ * DragonFly's bioq in front of the file backend (off by default).  When on,
+ * every read, write and flush of a device opened afterwards waits in one
+ * queue per device, ordered by bioqdisksort's rules (reads before held-back
+ * writes, a flush closes the queue, every minor_interval-th jumping read
+ * lets writes through: minor_bytes of contiguous ones, or burst_bytes of
+ * any once the count reaches burst_interval while queued + running write
+ * bytes exceed 2/3 of hirunningspace), and at most `depth` calls run their
+ * system call at once.  It orders the calls this process makes; the page
+ * cache and Linux's own block queue below are untouched, which is why it is
+ * off by default (bench/README.md, "bioq on a real disk").
+ * Process-wide: the daemon sets it once, from its mount options, before it
+ * opens the volumes.
+ */
+struct hammer_bdev_bioq {
+	int enable;
+	uint32_t depth;			/* calls in flight at once; 1 */
+	uint32_t minor_interval;	/* kern.bioq_reorder_minor_interval, 5 */
+	uint32_t burst_interval;	/* kern.bioq_reorder_burst_interval, 60 */
+	uint64_t minor_bytes;		/* kern.bioq_reorder_minor_bytes, 262144 */
+	uint64_t burst_bytes;		/* kern.bioq_reorder_burst_bytes, 3000000 */
+	uint64_t hirunningspace;	/* 16 MiB */
+};
+/* DragonFly's defaults, enable 0. */
+void hammer_bdev_bioq_default(struct hammer_bdev_bioq *p);
+/* Applies to file devices opened from now on: 0, or -EINVAL for zero depth. */
+int hammer_bdev_file_set_bioq(const struct hammer_bdev_bioq *p);
+struct hammer_bdev_bioq_stats {
+	uint64_t reads, writes, flushes;
+	uint64_t reads_jumped, minor_releases, burst_releases;
+	uint64_t wait_ns[3];		/* time queued: read, write, flush */
+};
+/* Counters of a file device's queue; -EINVAL if it has none. */
+int hammer_bdev_file_bioq_stats(struct hammer_bdev *bd, struct hammer_bdev_bioq_stats *out);
+
 /* RAM backend: zero-filled, size rounded down to sectors. */
 int hammer_bdev_ram_open(uint64_t size, const char *name, struct hammer_bdev **out);
 /* Raw pointer to a RAM device's bytes (tests poke corruption through it). */
