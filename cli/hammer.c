@@ -34,6 +34,7 @@ int cmd_ssh_remote(struct hammer_opts *o, int argc, char **argv);	/* cmd_remote.
 int cmd_history(struct hammer_opts *o, int argc, char **argv);	/* cmd_history.c */
 int cmd_prune(struct hammer_opts *o, int argc, char **argv);	/* cmd_prune.c */
 int cmd_reblock(struct hammer_opts *o, int argc, char **argv);	/* cmd_reblock.c */
+int cmd_rebalance(struct hammer_opts *o, int argc, char **argv);	/* cmd_rebalance.c */
 static int cmd_help(struct hammer_opts *o, int argc, char **argv);	/* below */
 
 static const struct hammer_cmd commands[] = {
@@ -61,6 +62,7 @@ static const struct hammer_cmd commands[] = {
 	{ "reblock-inodes", cmd_reblock, "reblock-inodes <filesystem> [fill_percentage]", 0 },
 	{ "reblock-dirs", cmd_reblock, "reblock-dirs <filesystem> [fill_percentage]", 0 },
 	{ "reblock-data", cmd_reblock, "reblock-data <filesystem> [fill_percentage]", 0 },
+	{ "rebalance", cmd_rebalance, "rebalance <filesystem> [saturation_percentage]  (50..100, -t seconds)", 0 },
 	{ "pfs-status", cmd_pfs, "pfs-status [<dirpath> ...]  (-f: paths in the set)", 0 },
 	{ "pfs-master", cmd_pfs, "pfs-master <dirpath> [options]", 0 },
 	{ "pfs-slave", cmd_pfs, "pfs-slave <dirpath> [options]", 0 },

@@ -437,14 +437,15 @@ enum op_kind {
 	OP_LINK, OP_UNLINK, OP_RENAME, OP_RMDIR, OP_SYMLINK, OP_SMALLWRITE,
 	OP_BIGWRITE, OP_PFS_MASTER, OP_PFS_SLAVE, OP_PFS_DESTROY, OP_PFS_UPGRADE,
 	OP_PFS_DOWNGRADE, OP_PFS_WRITE, OP_MIRROR, OP_SNAPSHOT, OP_SNAPRM,
-	OP_CONFIG, OP_PRUNE, OP_PRUNE_ALL, OP_REBLOCK, OP_REBLOCK_FRESH, OP_KINDS
+	OP_CONFIG, OP_PRUNE, OP_PRUNE_ALL, OP_REBLOCK, OP_REBLOCK_FRESH,
+	OP_REBALANCE, OP_KINDS
 };
 static const char *op_names[OP_KINDS] = {
 	"create", "mkdir", "append", "overwrite", "unaligned", "truncate",
 	"link", "unlink", "rename", "rmdir", "symlink", "smallwrite", "bigwrite",
 	"pfs-master", "pfs-slave", "pfs-destroy", "pfs-upgrade", "pfs-downgrade",
 	"pfs-write", "mirror-write", "snapshot", "snaprm", "config", "prune",
-	"prune-everything", "reblock", "reblock-fresh"
+	"prune-everything", "reblock", "reblock-fresh", "rebalance"
 };
 enum sync_kind { SY_FSYNC, SY_FDATASYNC, SY_SYNC, SY_KINDS };
 static const char *sync_names[SY_KINDS] = { "fsync", "fdatasync", "sync" };
@@ -630,6 +631,35 @@ static int lookup_path(struct hammer_mount *m, const char *path, struct hammer_a
 	return rc;
 }
 
+/*
+ * Prune PFS #0 as `hammer prune` does from its snapshots (our TIDs:
+ * [s(i+1) + 1, s(i) + 1), then [1, sk + 1)), with `also` (a durable TID,
+ * 0: none) kept as if it were the newest snapshot.
+ */
+static int prune_kept(struct hammer_mount *m, hammer_tid_t also,
+		      struct hammer_prune_stats *st)
+{
+	struct hammer_snapshot *v;
+	size_t n;
+	int rc = hammer_snapshot_list(m, 0, &v, &n);
+	if (rc)
+		return rc;
+	hammer_tid_t k[17];
+	size_t nk = 0;
+	if (also)
+		k[nk++] = also;
+	for (size_t i = n; i-- > 0 && nk < 17;)	/* newest first */
+		if (v[i].tid < (nk ? k[nk - 1] : ~(hammer_tid_t)0))
+			k[nk++] = v[i].tid;
+	free(v);
+	struct hammer_prune_elm e[17];
+	for (size_t i = 0; i < nk; i++) {
+		hammer_tid_t beg = i + 1 < nk ? k[i + 1] + 1 : 1;
+		e[i] = (struct hammer_prune_elm){ beg, k[i] + 1, k[i] + 1 - beg };
+	}
+	return nk ? hammer_prune(m, 0, 0, e, nk, NULL, st) : 0;
+}
+
 /* Run one operation; *target gets the object to fsync. */
 static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 		  hammer_ino_t *target)
@@ -811,21 +841,8 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 	 * history.
 	 */
 	case OP_PRUNE: {
-		struct hammer_snapshot *v;
-		size_t n;
 		struct hammer_prune_stats st;
-		rc = hammer_snapshot_list(m, 0, &v, &n);
-		if (rc)
-			break;
-		struct hammer_prune_elm e[16];
-		size_t ne = 0;
-		for (size_t i = n; i-- > 0 && ne < 16;) {	/* newest first */
-			hammer_tid_t beg = i > 0 ? v[i - 1].tid + 1 : 1;
-			e[ne++] = (struct hammer_prune_elm){ beg, v[i].tid + 1,
-							     v[i].tid + 1 - beg };
-		}
-		free(v);
-		rc = hammer_prune(m, 0, 0, e, ne, NULL, &st);
+		rc = prune_kept(m, 0, &st);
 		if (!rc && variant == 0 && st.rawrecords == 0)
 			rc = -ENODATA;	/* the prologue left history to prune */
 		if (!rc)
@@ -869,6 +886,43 @@ static int run_op(struct hammer_mount *m, enum op_kind k, int variant,
 			rc = hammer_reblock(m, 0, HAMMER_REBLOCK_ALL, 100, NULL, &st);
 		if (!rc && (st.data_moves == 0 || st.btree_moves == 0))
 			rc = -ENODATA;	/* it no longer tests moving */
+		if (!rc)
+			rc = hammer_sync(m);
+		*target = HAMMER_ROOT_INO;
+		break;
+	}
+	/*
+	 * rebalance: /D gets 300 entries, most removed again and pruned,
+	 * synced (a durable state whose tree already equals the result),
+	 * then the thinned leaves are packed.
+	 */
+	case OP_REBALANCE: {
+		struct hammer_rebalance_stats st;
+		rc = lookup_path(m, "/D", &a);
+		hammer_ino_t d = a.ino;
+		char nm[16];
+		for (int i = 0; i < 300 && !rc; i++) {
+			snprintf(nm, sizeof(nm), "r%d-%03d", variant, i);
+			rc = hammer_mknod(m, d, nm, strlen(nm), S_IFREG | 0644, 0, 0, 0, &a);
+		}
+		for (int i = 0; i < 300 && !rc; i++) {
+			if (i % 10 == 0)
+				continue;
+			snprintf(nm, sizeof(nm), "r%d-%03d", variant, i);
+			rc = hammer_unlink(m, d, nm, strlen(nm));
+		}
+		/* history after the newest snapshot goes too: up to now */
+		hammer_tid_t now;
+		if (!rc)
+			rc = hammer_synctid(m, &now);
+		if (!rc)
+			rc = prune_kept(m, now, &(struct hammer_prune_stats){ 0 });
+		if (!rc)
+			rc = hammer_sync(m);
+		if (!rc)
+			rc = hammer_rebalance(m, 0, 85, NULL, &st);
+		if (!rc && variant == 0 && st.leaves_freed == 0)
+			rc = -ENODATA;	/* it no longer tests repacking */
 		if (!rc)
 			rc = hammer_sync(m);
 		*target = HAMMER_ROOT_INO;
@@ -2163,6 +2217,7 @@ static int model_op(unsigned *ns, enum op_kind k, int v)
 	case OP_CONFIG:
 	case OP_PRUNE:
 	case OP_REBLOCK:
+	case OP_REBALANCE:
 		return 1;
 	case OP_REBLOCK_FRESH:
 		return !!(have & P_A);

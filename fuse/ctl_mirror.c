@@ -179,7 +179,7 @@ static int parse_tid(const char **s, hammer_tid_t *v)
 
 /* ---------------------------------------------------------- the verbs */
 
-enum verb { V_READ, V_WRITE, V_WAIT, V_PRUNE, V_REBLOCK };
+enum verb { V_READ, V_WRITE, V_WAIT, V_PRUNE, V_REBLOCK, V_REBALANCE };
 
 struct job {
 	struct conn conn;
@@ -579,6 +579,34 @@ static void serve_reblock(struct hfuse *h, struct job *j)
 	send_line(j->conn.fd, line);
 }
 
+/* rebalance: one engine run, then its counts. */
+static void serve_rebalance(struct hfuse *h, struct job *j)
+{
+	char line[300];
+	send_line(j->conn.fd, "0 ready\n");
+	struct stop_ctx sc = { .h = h, .fd = j->conn.fd };
+	if (j->seconds) {
+		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
+		sc.deadline.tv_sec += j->seconds;
+	}
+	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc };
+	struct hammer_rebalance_stats st;
+	if (!enter(h)) {
+		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
+		send_line(j->conn.fd, line);
+		return;
+	}
+	int rc = hammer_rebalance(h->m, j->pfs_id, j->fill, &ctl, &st);
+	leave(h);
+	if (rc)
+		linef(line, sizeof(line), hfuse_errno(h, rc), "%s", strerror(-rc));
+	else
+		snprintf(line, sizeof(line), "0 ok\nrecords=%" PRIu64 "\nnodes=%" PRIu64
+			 "\ndeleted=%" PRIu64 "\nrebalanced=%" PRIu64 "\nstopped=%d\n",
+			 st.records, st.nodes, st.leaves_freed, st.rebalanced, ctl.stopped);
+	send_line(j->conn.fd, line);
+}
+
 static void *job_main(void *arg)
 {
 	struct job *j = arg;
@@ -598,6 +626,9 @@ static void *job_main(void *arg)
 		break;
 	case V_REBLOCK:
 		serve_reblock(h, j);
+		break;
+	case V_REBALANCE:
+		serve_rebalance(h, j);
 		break;
 	}
 	/* unregister before closing: stop() must not shut down a reused fd */
@@ -675,6 +706,18 @@ int hfuse_ctl_mirror(struct hfuse *h, int c, int priv, const char *verb,
 		    parse_u32(&s, 366u * 86400u, &j0.seconds) || *s) {
 			linef(line, lsize, EINVAL, "usage: reblock ID FLAGS(1..15) FILL(0..100) "
 			      "SECONDS");
+			return 0;
+		}
+	} else if (strcmp(verb, "rebalance") == 0) {
+		j0.verb = V_REBALANCE;
+		if (!priv) {
+			linef(line, lsize, EPERM, "rebalance needs root or the user who mounted");
+			return 0;
+		}
+		if (parse_u32(&s, HAMMER_PFS_MAX_ID, &j0.pfs_id) ||
+		    parse_u32(&s, 100, &j0.fill) || j0.fill < 50 ||
+		    parse_u32(&s, 366u * 86400u, &j0.seconds) || *s) {
+			linef(line, lsize, EINVAL, "usage: rebalance ID SATURATION(50..100) SECONDS");
 			return 0;
 		}
 	} else {

@@ -112,6 +112,10 @@
  *                 btree_nodes=, btree_moves=, data_elements=, data_moves=,
  *                 data_bytes=, data_byte_count=, data_skipped=,
  *                 stopped=0|1, or an error.
+ *   rebalance ID SATURATION SECONDS  (privileged; a thread of its own)
+ *                 hammer_rebalance of PFS ID, SATURATION 50..100: "0
+ *                 ready", then "0 ok" with records=, nodes=, deleted=,
+ *                 rebalanced=, stopped=0|1, or an error.
  *   unmount-wait  (privileged) "0 waiting", then the connection stays open
  *                 and gets one more status line once the final flush after
  *                 the unmount is done and the volumes are closed ("0 ..." or

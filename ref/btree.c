@@ -11,6 +11,7 @@
 #include "btree.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crc.h"
@@ -1287,4 +1288,123 @@ int hammer_btree_move_node(struct hammer_btree *t, hammer_off_t off,
 	t->stats.nodes_freed++;
 	hammer_cursor_done(&c);
 	return rc;
+}
+
+int hammer_btree_rebalance_leaves(struct hammer_btree *t, hammer_off_t off,
+				  const struct hammer_base_elm *key, int target,
+				  int *freed, int *leaves, struct hammer_err *err)
+{
+	*freed = 0;
+	*leaves = 0;
+	if (target < 1 || target > HAMMER_BTREE_LEAF_ELMS)
+		return -EINVAL;
+	struct hammer_cursor c;
+	hammer_cursor_init(&c, t, err);
+	int rc = search_read(&c, key);
+	if (rc < 0)
+		return rc;
+	int d = 0;
+	while (d < c.depth && c.path[d].node->offset != off)
+		d++;
+	if (d == c.depth) {
+		hammer_cursor_done(&c);
+		return -ENOENT;
+	}
+	while (c.depth > d + 1)
+		node_put(t, c.path[--c.depth].node);
+	struct hammer_node *p = c.path[d].node;
+	struct hammer_node_ondisk *po = p->ondisk;
+	int nk = po->count;
+	if (po->type != HAMMER_BTREE_TYPE_INTERNAL || nk < 2 ||
+	    po->elms[0].base.btype != HAMMER_BTREE_TYPE_LEAF) {
+		hammer_cursor_done(&c);
+		return 0;
+	}
+	struct hammer_node *kids[HAMMER_BTREE_INT_ELMS];
+	int got = 0, total = 0;
+	hammer_tid_t mt = po->mirror_tid;
+	for (; got < nk; got++) {
+		rc = node_get(t, po->elms[got].internal.subtree_offset, &kids[got], err);
+		if (rc)
+			break;
+		const struct hammer_node_ondisk *ko = kids[got]->ondisk;
+		if (ko->type != HAMMER_BTREE_TYPE_LEAF) {
+			rc = HAMMER_ERR(err, -EUCLEAN, kids[got]->offset,
+					"B-tree node %016llx: a leaf expected under %016llx",
+					(unsigned long long)kids[got]->offset,
+					(unsigned long long)off);
+			got++;
+			break;
+		}
+		total += ko->count;
+		if (ko->mirror_tid > mt)
+			mt = ko->mirror_tid;
+		if (po->elms[got].internal.mirror_tid > mt)
+			mt = po->elms[got].internal.mirror_tid;
+	}
+	*leaves = got;
+	int k = (total + target - 1) / target;
+	if (k < 1)
+		k = 1;
+	if (rc || k >= nk) {
+		while (got > 0)
+			node_put(t, kids[--got]);
+		hammer_cursor_done(&c);
+		return rc;
+	}
+	hammer_btree_elm_t *all = malloc((size_t)(total ? total : 1) * ESIZE);
+	if (!all)
+		rc = -ENOMEM;
+	rc = rc ? rc : node_modify(t, p, err);
+	for (int i = 0; i < nk && !rc; i++)
+		rc = node_modify(t, kids[i], err);
+	if (rc) {
+		free(all);
+		while (got > 0)
+			node_put(t, kids[--got]);
+		hammer_cursor_done(&c);
+		return rc;
+	}
+	int n = 0;
+	for (int i = 0; i < nk; i++) {
+		memcpy(&all[n], kids[i]->ondisk->elms, (size_t)kids[i]->ondisk->count * ESIZE);
+		n += kids[i]->ondisk->count;
+	}
+	/* k leaves of total / k elements each (the first total % k one more) */
+	int at = 0;
+	for (int j = 0; j < k; j++) {
+		struct hammer_node_ondisk *ko = kids[j]->ondisk;
+		int cnt = total / k + (j < total % k);
+		memset(ko->elms, 0, sizeof(ko->elms));
+		memcpy(ko->elms, &all[at], (size_t)cnt * ESIZE);
+		ko->count = cnt;
+		ko->mirror_tid = mt;
+		po->elms[j].internal.mirror_tid = mt;
+		if (j > 0) {
+			po->elms[j].base = all[at].base;
+			po->elms[j].base.btype = HAMMER_BTREE_TYPE_LEAF;
+			po->elms[j].base.delete_tid = 0;
+		}
+		at += cnt;
+	}
+	po->elms[k] = po->elms[nk];	/* the right boundary */
+	memset(&po->elms[k + 1], 0, (size_t)(HAMMER_BTREE_MAXELMS - k - 1) * ESIZE);
+	po->count = k;
+	free(all);
+	t->gen++;
+	for (int j = 0; j < k; j++)
+		node_put(t, kids[j]);
+	int r2 = 0;
+	for (int j = k; j < nk; j++) {
+		kids[j]->ondisk->type = HAMMER_BTREE_TYPE_DELETED;
+		kids[j]->ondisk->count = 0;
+		kids[j]->ondisk->parent = 0;
+		int r = t->io.ops->free(t->io.ctx, kids[j], err);
+		if (r && !r2)
+			r2 = r;
+		t->stats.nodes_freed++;
+		(*freed)++;
+	}
+	hammer_cursor_done(&c);
+	return r2;
 }

@@ -252,6 +252,21 @@ int hammer_btree_move_node(struct hammer_btree *t, hammer_off_t off,
 			   const struct hammer_base_elm *key, hammer_off_t *newoff,
 			   struct hammer_err *err);
 
+/*
+ * Rebalancing: the internal node at `off` (found by searching for `key`,
+ * its left boundary) whose children are leaves gets its leaves' elements
+ * packed `target` (1..63) to a leaf, in key order, into as few of them as
+ * that takes; the leaves left empty are freed and their parent elements
+ * removed, the separators move to the new first keys, mirror_tids are
+ * kept (raised to the group's highest).  *leaves counts the leaves looked
+ * at, *freed those freed;
+ * nothing is done (0) when it would free none, or when the node's
+ * children are internal.  -ENOENT: the search does not pass `off`.
+ */
+int hammer_btree_rebalance_leaves(struct hammer_btree *t, hammer_off_t off,
+				  const struct hammer_base_elm *key, int target,
+				  int *freed, int *leaves, struct hammer_err *err);
+
 /* ---------------------------------------------------------- cursor */
 
 #define HAMMER_CURSOR_ASOF		0x1u	/* skip elements not visible at asof */

@@ -593,6 +593,23 @@ int hammer_reblock(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 		   struct hammer_reblock_stats *st);
 
 /*
+ * Rebalance one PFS (DragonFly's REBALANCE ioctl): every group of sibling
+ * leaves the walk passes is packed to 62 x saturation% elements a leaf
+ * (saturation 50..100), freeing the leaves that empty.  No record or
+ * data moves; every view reads the same.  Batches under the mount lock,
+ * stoppable (ctl); errors as hammer_reblock.
+ */
+struct hammer_rebalance_stats {
+	uint64_t records;		/* elements looked at */
+	uint64_t groups;		/* parents whose leaves were looked at */
+	uint64_t nodes;			/* those parents and their leaves */
+	uint64_t rebalanced;		/* groups repacked */
+	uint64_t leaves_freed;
+};
+int hammer_rebalance(struct hammer_mount *m, uint32_t pfs_id, unsigned saturation,
+		     struct hammer_maint_ctl *ctl, struct hammer_rebalance_stats *st);
+
+/*
  * Run the full checker (ref/fscheck.h) on the mounted file system, as it is
  * in memory (dirty inodes are synced into the tree first; read-write mounts
  * only change buffers, nothing is written).  Release r with

@@ -115,6 +115,27 @@ done
   fail "files intact after the variants"
 recheck "variants"
 
+# --- 3b: rebalance packs thinned leaves -----------------------------------
+mkdir "$m/small"
+for i in $(seq 1 2000); do : > "$m/small/e$i"; done
+"$H" synctid "$m" > /dev/null
+for i in $(seq 1 2000); do [ $((i % 10)) = 0 ] || rm "$m/small/e$i"; done
+"$H" prune-everything "$m" > /dev/null
+out=$("$H" rebalance "$m" 2>&1); rc=$?
+expect "rebalance exits 0" 0 "$rc"
+grep -q "^Rebalance $m succeeded$" <<<"$out" && ok "rebalance succeeded" || fail "rebalance succeeded" "$out"
+del=$(sed -n 's/^ *\([0-9]*\) B-Tree nodes deleted$/\1/p' <<<"$out")
+[ "${del:-0}" -gt 0 ] && ok "rebalance freed leaves ($del)" || fail "rebalance freed leaves" "$out"
+expect "the 200 entries left are all there" 200 "$(ls "$m/small" | wc -l)"
+out=$("$H" rebalance "$m" 100 2>&1)
+expect "a second rebalance at 100% runs" 0 "$?"
+out=$("$H" rebalance "$m" 40 2>&1); rc=$?
+expect "saturation 40: exit 1" 1 "$rc"
+grep -q "50%-100%" <<<"$out" && ok "saturation range named" || fail "saturation range named" "$out"
+(cd "$m/live" && md5sum -c --quiet "$work/live.sums") && ok "files intact after rebalance" ||
+  fail "files intact after rebalance"
+recheck "rebalance"
+
 # --- 4: -t ---------------------------------------------------------------
 out=$("$H" -t 1 reblock "$m" 2>&1); rc=$?
 expect "reblock -t exits 0" 0 "$rc"

@@ -689,7 +689,9 @@ static void pf_run(uint64_t seed, int reblock_fill)
 		if (reblock_fill == 100)
 			assert_true(rs.data_moves == rs.data_elements &&
 				    rs.btree_moves == rs.btree_nodes && rs.btree_moves > 0);
-		check_live(m, "after reblock");
+		struct hammer_rebalance_stats bs;
+		assert_int_equal(hammer_rebalance(m, 0, 85, NULL, &bs), 0);
+		check_live(m, "after reblock and rebalance");
 		for (size_t i = 0; i < ns; i++)
 			pf_expect(m, pf_asof(m, states[i].tid), &states[i], "after reblock",
 				  seed);
@@ -844,6 +846,41 @@ static void t_reblock_space(void **state)
 		memset(buf, f, sizeof(buf));
 		assert_memory_equal(got, buf, sizeof(buf));
 	}
+	/* rebalance: the leaves the deletions thinned get packed */
+	struct hammer_attr da;
+	assert_int_equal(hammer_mkdir(m, 1, "many", 4, 0755, 0, 0, &da), 0);
+	for (int f = 0; f < 3000; f++) {
+		char nm[16];
+		struct hammer_attr a;
+		snprintf(nm, sizeof(nm), "s%05d", f);
+		assert_int_equal(hammer_mknod(m, da.ino, nm, strlen(nm), S_IFREG | 0644, 0, 0,
+					      0, &a), 0);
+	}
+	sync_tid(m);
+	for (int f = 0; f < 3000; f++) {
+		char nm[16];
+		snprintf(nm, sizeof(nm), "s%05d", f);
+		if (f % 10)
+			assert_int_equal(hammer_unlink(m, da.ino, nm, strlen(nm)), 0);
+	}
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, NULL, &ps), 0);
+	sync_tid(m);
+	struct hammer_rebalance_stats bs;
+	assert_int_equal(hammer_rebalance(m, 0, 85, NULL, &bs), 0);
+	print_message("  rebalance 85%%: %llu records, %llu groups, %llu leaves freed\n",
+		      (unsigned long long)bs.records, (unsigned long long)bs.groups,
+		      (unsigned long long)bs.leaves_freed);
+	assert_true(bs.leaves_freed > 0);
+	check_live(m, "after rebalance");
+	for (int f = 0; f < 3000; f += 10) {
+		char nm[16];
+		struct hammer_attr a;
+		snprintf(nm, sizeof(nm), "s%05d", f);
+		assert_int_equal(hammer_lookup(m, da.ino, nm, strlen(nm), &a), 0);
+	}
+	assert_int_equal(hammer_rebalance(m, 0, 85, NULL, &bs), 0);
+	assert_int_equal(bs.leaves_freed, 0);	/* packed already */
+	assert_int_equal(hammer_rebalance(m, 0, 49, NULL, &bs), -EINVAL);
 	/* a second run finds the big-blocks full: nothing to move */
 	assert_int_equal(hammer_reblock(m, 0, HAMMER_REBLOCK_DATA, 90, NULL, &rs), 0);
 	assert_int_equal(rs.data_moves, 0);
