@@ -51,6 +51,7 @@
  * the daemon makes.
  */
 #include "pfs_common.h"
+#include "cycle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -610,110 +611,25 @@ static void apply_abort(struct side *s)
  * a later key would make it mark everything before that key deleted; so
  * the batch starts again at the first key, from the same TID.
  */
-#define CYCLE_KEY_SIZE	40u
-#define CYCLE_SIZE	(CYCLE_KEY_SIZE + 8u)
-
-static void le_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t le_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-/* The first key of the key space (DragonFly's hammer_key_beg_init). */
 static void key_space_start(struct hammer_base_elm *k)
 {
-	memset(k, 0, sizeof(*k));
-	k->localization = HAMMER_MIN_ONDISK_LOCALIZATION;
-	k->obj_id = HAMMER_MIN_OBJID;
-	k->key = HAMMER_MIN_KEY;
-	k->create_tid = 1;
-	k->rec_type = HAMMER_MIN_RECTYPE;
+	hammer_cycle_key_start(k);
 }
 
 static int key_is_start(const struct hammer_base_elm *k)
 {
-	struct hammer_base_elm s;
-	key_space_start(&s);
-	return k->localization == s.localization && k->obj_id == s.obj_id &&
-	       k->key == s.key && k->create_tid == s.create_tid &&
-	       k->delete_tid == s.delete_tid && k->rec_type == s.rec_type &&
-	       k->obj_type == s.obj_type && k->btype == s.btype;
+	return hammer_cycle_key_is_start(k);
 }
 
 /* Updates *key and *tid with what the file holds (either may stay as is). */
 static void cycle_get(struct hammer_base_elm *key, hammer_tid_t *tid)
 {
-	int fd = open(O->cyclefile, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;		/* no file yet: nothing to take */
-	uint8_t b[CYCLE_SIZE];
-	size_t have = 0;
-	while (have < sizeof(b)) {
-		ssize_t n = read(fd, b + have, sizeof(b) - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			fprintf(stderr, "cycle-file %s: read failed %s\n", O->cyclefile,
-				strerror(errno));
-			close(fd);
-			return;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	close(fd);
-	if (have < CYCLE_KEY_SIZE) {
-		fprintf(stderr, "cycle-file %s: clearing old version\n", O->cyclefile);
-		remove(O->cyclefile);
-		return;
-	}
-	key->obj_id = (int64_t)le_get(b + 0, 8);
-	key->key = (int64_t)le_get(b + 8, 8);
-	key->create_tid = le_get(b + 16, 8);
-	key->delete_tid = le_get(b + 24, 8);
-	key->rec_type = (uint16_t)le_get(b + 32, 2);
-	key->obj_type = b[34];
-	key->btype = b[35];
-	key->localization = (uint32_t)le_get(b + 36, 4);
-	if (have < CYCLE_SIZE) {
-		fprintf(stderr, "cycle-file %s: Warning, malformed\n", O->cyclefile);
-		return;
-	}
-	*tid = le_get(b + CYCLE_KEY_SIZE, 8);
+	(void)hammer_cycle_get(O->cyclefile, key, tid, stderr);
 }
 
 static void cycle_put(const struct hammer_base_elm *key, hammer_tid_t tid)
 {
-	uint8_t b[CYCLE_SIZE];
-	le_put(b + 0, (uint64_t)key->obj_id, 8);
-	le_put(b + 8, (uint64_t)key->key, 8);
-	le_put(b + 16, key->create_tid, 8);
-	le_put(b + 24, key->delete_tid, 8);
-	le_put(b + 32, key->rec_type, 2);
-	b[34] = key->obj_type;
-	b[35] = key->btype;
-	le_put(b + 36, key->localization, 4);
-	le_put(b + CYCLE_KEY_SIZE, tid, 8);
-	int fd = open(O->cyclefile, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		fprintf(stderr, "Warning: Unable to write to %s: %s\n", O->cyclefile,
-			strerror(errno));
-		return;
-	}
-	errno = 0;
-	if (write_all(fd, b, sizeof(b)) != 0)
-		fprintf(stderr, "Warning: Unable to write to %s: %s\n", O->cyclefile,
-			strerror(errno ? errno : EIO));
-	close(fd);
+	hammer_cycle_put(O->cyclefile, key, tid, stderr);
 }
 
 /* The cycle file after a batch: the key space's start and a TID. */

@@ -21,12 +21,14 @@
  * prune-everything: every meta-data snapshot removed (those that cannot
  * be, on a slave, are skipped as DragonFly skips them), then all history.
  * -t SECONDS stops the run after that long (DragonFly: "interrupted by
- * timer"); a later run starts over (ours scans the whole PFS each time,
- * so -c keeps no position for prune).
+ * timer ... at" the key); with -c CYCLEFILE the key is kept there and the
+ * next run resumes at it (ours walks forward where DragonFly's prune walks
+ * backward; the file's layout is DragonFly's, cli/cycle.h).
  */
 #include "hammer.h"
 #include "ctl.h"
 #include "pfs_common.h"
+#include "cycle.h"
 #include "fuse/ctl_proto.h"
 
 #include <errno.h>
@@ -283,10 +285,11 @@ static struct hammer_prune_elm *elements(struct hammer_opts *o, struct prune_job
 static int run(struct hammer_opts *o, struct prune_job *j, unsigned flags,
 	       const struct hammer_prune_elm *e, size_t n)
 {
-	char req[128];
+	char req[256], key[96];
 	struct hammer_ctl_reply r;
-	snprintf(req, sizeof(req), "prune %u %u %zu %d", j->pfs, flags, n,
-		 o->timeout > 0 ? o->timeout : 0);
+	hammer_cycle_arg(o, key, sizeof(key));
+	snprintf(req, sizeof(req), "prune %u %u %zu %d%s", j->pfs, flags, n,
+		 o->timeout > 0 ? o->timeout : 0, key);
 	int fd = hammer_ctl_open(j->fs, req, &r, o->err);
 	if (fd == -1)
 		return HAMMER_EXIT_USAGE;
@@ -324,7 +327,12 @@ static int run(struct hammer_opts *o, struct prune_job *j, unsigned flags,
 	for (int i = 0; i < 5; i++)
 		if (!hammer_ctl_get(&r, keys[i], v[i], sizeof(v[i])))
 			snprintf(v[i], sizeof(v[i]), "0");
-	if (atoi(v[4]))
+	int64_t obj;
+	uint32_t loc;
+	if (hammer_cycle_after(o, &r, &obj, &loc))
+		fprintf(o->out, "Prune %s interrupted by timer at %016llx %04x\n", j->fs,
+			(unsigned long long)obj, loc);
+	else if (atoi(v[4]))
 		fprintf(o->out, "Prune %s interrupted by timer\n", j->fs);
 	else
 		fprintf(o->out, "Prune %s succeeded\n", j->fs);

@@ -3,11 +3,12 @@
  * default 85), run by the mounted daemon's rebalance verb
  * (fuse/ctl_proto.h; engine ref/rebalance.c): the B-tree leaves of the
  * PFS holding the path are packed to 62 x saturation% elements each and
- * the leaves that empty are freed.  -t SECONDS stops it after that long
- * (the next run starts over).  DragonFly's output; failures exit 1.
+ * the leaves that empty are freed.  -t SECONDS stops it after that long;
+ * -c CYCLEFILE keeps where, for the next run to resume (cli/cycle.h).  DragonFly's output; failures exit 1.
  */
 #include "hammer.h"
 #include "ctl.h"
+#include "cycle.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,9 +48,10 @@ int cmd_rebalance(struct hammer_opts *o, int argc, char **argv)
 		return HAMMER_EXIT_USAGE;
 	}
 	uint32_t pfs = (uint32_t)((uint64_t)st.st_ino >> 48);	/* hammer_report_ino */
-	char req[96];
-	snprintf(req, sizeof(req), "rebalance %u %ld %d", pfs, perc,
-		 o->timeout > 0 ? o->timeout : 0);
+	char req[256], key[96];
+	hammer_cycle_arg(o, key, sizeof(key));
+	snprintf(req, sizeof(req), "rebalance %u %ld %d%s", pfs, perc,
+		 o->timeout > 0 ? o->timeout : 0, key);
 	fprintf(o->out, "rebalance start %016llx:%04x\n", 0x8000000000000000ULL, 0u);
 	fflush(o->out);
 	struct hammer_ctl_reply r;
@@ -65,7 +67,12 @@ int cmd_rebalance(struct hammer_opts *o, int argc, char **argv)
 	for (int i = 0; i < 4; i++)
 		if (!hammer_ctl_get(&r, keys[i], v[i], sizeof(v[i])))
 			snprintf(v[i], sizeof(v[i]), "0");
-	if (atoi(v[3]))
+	int64_t obj;
+	uint32_t loc;
+	if (hammer_cycle_after(o, &r, &obj, &loc))
+		fprintf(o->out, "Rebalance %s interrupted by timer at %016llx:%04x\n", fs,
+			(unsigned long long)obj, loc);
+	else if (atoi(v[3]))
 		fprintf(o->out, "Rebalance %s interrupted by timer\n", fs);
 	else
 		fprintf(o->out, "Rebalance %s succeeded\n", fs);

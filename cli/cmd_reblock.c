@@ -8,13 +8,14 @@
  * default 100) sets the free level: whatever sits in a big-block with at
  * least (100 - FILL)% of it free moves, so 100 rewrites everything and 90
  * empties big-blocks at most 90% full.  -t SECONDS stops the run after
- * that long ("interrupted by timer"; the next run starts over: ours keeps
- * no position in a cycle file).  The PFS is the one the path is in.
+ * that long ("interrupted by timer at" the key); with -c CYCLEFILE the
+ * key is kept there and the next run resumes at it (cli/cycle.h).  The PFS is the one the path is in.
  * Output: DragonFly's lines ("Reblock FS succeeded", "Reblocked:" and the
  * counts); failures exit 1.
  */
 #include "hammer.h"
 #include "ctl.h"
+#include "cycle.h"
 #include "ref/hammer.h"
 
 #include <errno.h>
@@ -71,9 +72,10 @@ int cmd_reblock(struct hammer_opts *o, int argc, char **argv)
 		return HAMMER_EXIT_USAGE;
 	}
 	uint32_t pfs = (uint32_t)((uint64_t)st.st_ino >> 48);	/* hammer_report_ino */
-	char req[128];
-	snprintf(req, sizeof(req), "reblock %u %u %ld %d", pfs, flags, fill,
-		 o->timeout > 0 ? o->timeout : 0);
+	char req[256], key[96];
+	hammer_cycle_arg(o, key, sizeof(key));
+	snprintf(req, sizeof(req), "reblock %u %u %ld %d%s", pfs, flags, fill,
+		 o->timeout > 0 ? o->timeout : 0, key);
 	int32_t free_level = HAMMER_BIGBLOCK_SIZE -
 			     (int32_t)((int64_t)fill * HAMMER_BIGBLOCK_SIZE / 100);
 	fprintf(o->out, "reblock start %016llx:%04x\nfree level %d\n",
@@ -95,7 +97,12 @@ int cmd_reblock(struct hammer_opts *o, int argc, char **argv)
 	for (int i = 0; i < 8; i++)
 		if (!hammer_ctl_get(&r, keys[i], v[i], sizeof(v[i])))
 			snprintf(v[i], sizeof(v[i]), "0");
-	if (atoi(v[6]))
+	int64_t obj;
+	uint32_t loc;
+	if (hammer_cycle_after(o, &r, &obj, &loc))
+		fprintf(o->out, "Reblock %s interrupted by timer at %016llx %04x\n", fs,
+			(unsigned long long)obj, loc);
+	else if (atoi(v[6]))
 		fprintf(o->out, "Reblock %s interrupted by timer\n", fs);
 	else
 		fprintf(o->out, "Reblock %s succeeded\n", fs);

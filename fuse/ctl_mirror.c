@@ -190,6 +190,8 @@ struct job {
 	struct hammer_pseudofs_data pd;	/* mirror-write */
 	uint32_t nelms, seconds;	/* prune; reblock: seconds */
 	uint32_t fill;			/* reblock */
+	int has_start;			/* prune, reblock, rebalance: resume key */
+	struct hammer_base_elm start;
 	void *pre;
 	size_t npre;
 };
@@ -456,6 +458,33 @@ static void serve_wait(struct hfuse *h, struct job *j)
 
 /* ---------------------------------------------------------- prune */
 
+/* An optional last argument: the key to resume at (ctl_proto.h layout, hex). */
+static int parse_key(const char **s, struct job *j)
+{
+	if (!**s)
+		return 0;
+	uint8_t b[HAMMER_CTL_KEY_BYTES];
+	if (hammer_ctl_hex_decode(*s, b, sizeof(b)) || (*s)[2 * sizeof(b)])
+		return -1;
+	hammer_ctl_key_unpack(b, &j->start);
+	j->has_start = 1;
+	*s += 2 * sizeof(b);
+	return 0;
+}
+
+/* The resume key of a stopped run as a reply line ("" when it ran out). */
+static void resume_line(const struct hammer_maint_ctl *ctl, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!ctl->stopped)
+		return;
+	uint8_t b[HAMMER_CTL_KEY_BYTES];
+	char hex[2 * HAMMER_CTL_KEY_BYTES + 1];
+	hammer_ctl_key_pack(&ctl->resume, b);
+	hammer_ctl_hex_encode(b, sizeof(b), hex);
+	snprintf(out, size, "resume=%s\n", hex);
+}
+
 struct stop_ctx {
 	struct hfuse *h;
 	int fd;
@@ -522,7 +551,8 @@ static void serve_prune(struct hfuse *h, struct job *j)
 		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
 		sc.deadline.tv_sec += j->seconds;
 	}
-	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc };
+	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc,
+					.has_start = j->has_start, .start = j->start };
 	struct hammer_prune_stats st;
 	if (!enter(h)) {
 		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
@@ -541,6 +571,10 @@ static void serve_prune(struct hfuse *h, struct job *j)
 			 "\nrawrecords=%" PRIu64 "\nbytes=%" PRIu64 "\noldest=0x%016" PRIx64
 			 "\nstopped=%d\n", st.scanned, st.dirrecords, st.rawrecords, st.bytes,
 			 (uint64_t)st.oldest_tid, ctl.stopped);
+	if (!rc) {
+		size_t l = strlen(line);
+		resume_line(&ctl, line + l, sizeof(line) - l);
+	}
 out:
 	send_line(j->conn.fd, line);
 	free(raw);
@@ -557,7 +591,8 @@ static void serve_reblock(struct hfuse *h, struct job *j)
 		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
 		sc.deadline.tv_sec += j->seconds;
 	}
-	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc };
+	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc,
+					.has_start = j->has_start, .start = j->start };
 	struct hammer_reblock_stats st;
 	if (!enter(h)) {
 		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
@@ -576,6 +611,10 @@ static void serve_reblock(struct hfuse *h, struct job *j)
 			 st.data_elements, st.data_moves, st.data_bytes, st.data_byte_count,
 			 st.data_skipped,
 			 ctl.stopped);
+	if (!rc) {
+		size_t l = strlen(line);
+		resume_line(&ctl, line + l, sizeof(line) - l);
+	}
 	send_line(j->conn.fd, line);
 }
 
@@ -589,7 +628,8 @@ static void serve_rebalance(struct hfuse *h, struct job *j)
 		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
 		sc.deadline.tv_sec += j->seconds;
 	}
-	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc };
+	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc,
+					.has_start = j->has_start, .start = j->start };
 	struct hammer_rebalance_stats st;
 	if (!enter(h)) {
 		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
@@ -604,6 +644,10 @@ static void serve_rebalance(struct hfuse *h, struct job *j)
 		snprintf(line, sizeof(line), "0 ok\nrecords=%" PRIu64 "\nnodes=%" PRIu64
 			 "\ndeleted=%" PRIu64 "\nrebalanced=%" PRIu64 "\nstopped=%d\n",
 			 st.records, st.nodes, st.leaves_freed, st.rebalanced, ctl.stopped);
+	if (!rc) {
+		size_t l = strlen(line);
+		resume_line(&ctl, line + l, sizeof(line) - l);
+	}
 	send_line(j->conn.fd, line);
 }
 
@@ -688,7 +732,7 @@ int hfuse_ctl_mirror(struct hfuse *h, int c, int priv, const char *verb,
 		if (parse_u32(&s, HAMMER_PFS_MAX_ID, &j0.pfs_id) ||
 		    parse_u32(&s, HAMMER_PRUNE_ALL, &j0.flags) ||
 		    parse_u32(&s, HAMMER_PRUNE_MAX_ELMS, &j0.nelms) ||
-		    parse_u32(&s, 366u * 86400u, &j0.seconds) || *s) {
+		    parse_u32(&s, 366u * 86400u, &j0.seconds) || parse_key(&s, &j0)) {
 			linef(line, lsize, EINVAL, "usage: prune ID FLAGS NELMS SECONDS "
 			      "(then NELMS * 24 bytes; at most %d elements)",
 			      HAMMER_PRUNE_MAX_ELMS);
@@ -703,7 +747,7 @@ int hfuse_ctl_mirror(struct hfuse *h, int c, int priv, const char *verb,
 		if (parse_u32(&s, HAMMER_PFS_MAX_ID, &j0.pfs_id) ||
 		    parse_u32(&s, HAMMER_REBLOCK_ALL, &j0.flags) || j0.flags == 0 ||
 		    parse_u32(&s, 100, &j0.fill) ||
-		    parse_u32(&s, 366u * 86400u, &j0.seconds) || *s) {
+		    parse_u32(&s, 366u * 86400u, &j0.seconds) || parse_key(&s, &j0)) {
 			linef(line, lsize, EINVAL, "usage: reblock ID FLAGS(1..15) FILL(0..100) "
 			      "SECONDS");
 			return 0;
@@ -716,7 +760,7 @@ int hfuse_ctl_mirror(struct hfuse *h, int c, int priv, const char *verb,
 		}
 		if (parse_u32(&s, HAMMER_PFS_MAX_ID, &j0.pfs_id) ||
 		    parse_u32(&s, 100, &j0.fill) || j0.fill < 50 ||
-		    parse_u32(&s, 366u * 86400u, &j0.seconds) || *s) {
+		    parse_u32(&s, 366u * 86400u, &j0.seconds) || parse_key(&s, &j0)) {
 			linef(line, lsize, EINVAL, "usage: rebalance ID SATURATION(50..100) SECONDS");
 			return 0;
 		}

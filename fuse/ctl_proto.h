@@ -125,8 +125,10 @@
 #ifndef HAMMER_CTL_PROTO_H
 #define HAMMER_CTL_PROTO_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define HAMMER_CTL_DIR		"/run/hammer-fuse"
 #define HAMMER_CTL_SUBDIR	"hammer-fuse"	/* under $XDG_RUNTIME_DIR */
@@ -162,6 +164,48 @@ static inline int hammer_ctl_sock_candidate(int i, char *buf, size_t size,
 		return -1;
 	return hammer_ctl_sock_name(buf, size, dir, maj, min);
 }
+
+/*
+ * A B-tree key as DragonFly's cycle file holds it (40 bytes, each field
+ * little-endian: obj_id, key, create_tid, delete_tid, rec_type (2),
+ * obj_type, btype, localization (4)), for the resume key of the prune,
+ * reblock and rebalance verbs.
+ */
+#define HAMMER_CTL_KEY_BYTES	40
+#ifdef HAMMER_ONDISK_H	/* for those who know the B-tree's keys */
+static inline void hammer_ctl_key_pack(const struct hammer_base_elm *k, uint8_t *b)
+{
+	const uint64_t v[4] = { (uint64_t)k->obj_id, (uint64_t)k->key, k->create_tid,
+				k->delete_tid };
+	for (int f = 0; f < 4; f++)
+		for (int i = 0; i < 8; i++)
+			b[8 * f + i] = (uint8_t)(v[f] >> (8 * i));
+	b[32] = (uint8_t)k->rec_type;
+	b[33] = (uint8_t)(k->rec_type >> 8);
+	b[34] = k->obj_type;
+	b[35] = k->btype;
+	for (int i = 0; i < 4; i++)
+		b[36 + i] = (uint8_t)(k->localization >> (8 * i));
+}
+
+static inline void hammer_ctl_key_unpack(const uint8_t *b, struct hammer_base_elm *k)
+{
+	uint64_t v[4] = { 0, 0, 0, 0 };
+	for (int f = 0; f < 4; f++)
+		for (int i = 7; i >= 0; i--)
+			v[f] = (v[f] << 8) | b[8 * f + i];
+	memset(k, 0, sizeof(*k));
+	k->obj_id = (int64_t)v[0];
+	k->key = (int64_t)v[1];
+	k->create_tid = v[2];
+	k->delete_tid = v[3];
+	k->rec_type = (uint16_t)(b[32] | (b[33] << 8));
+	k->obj_type = b[34];
+	k->btype = b[35];
+	k->localization = (uint32_t)b[36] | (uint32_t)b[37] << 8 | (uint32_t)b[38] << 16 |
+			  (uint32_t)b[39] << 24;
+}
+#endif
 
 /* The 292-byte PFS record as hex (pfs-* verbs): 2 * n digits and a NUL. */
 static inline void hammer_ctl_hex_encode(const void *p, size_t n, char *out)

@@ -21,6 +21,7 @@
 #define HAMMER_ENGINE_H
 
 #include <pthread.h>
+#include <string.h>
 
 #include "blockmap.h"
 #include "btree.h"
@@ -289,6 +290,33 @@ int ino_release_all(struct hammer_mount *m);
 int ino_pfs_busy(struct hammer_mount *m, uint32_t loc);
 /* Forget the cached live inodes of loc (unchanged since a sync, or doomed). */
 void ino_drop_pfs(struct hammer_mount *m, uint32_t loc);
+/* maintenance walks (prune.c, reblock.c, rebalance.c): where to begin */
+static inline void maint_start(const struct hammer_maint_ctl *ctl, uint32_t pfs_id,
+			       struct hammer_base_elm *pos)
+{
+	memset(pos, 0, sizeof(*pos));
+	if (ctl && ctl->has_start) {
+		*pos = ctl->start;
+		pos->localization = (pfs_id << 16) | (ctl->start.localization & 0xFFFFu);
+		if (pos->create_tid == 0)
+			pos->create_tid = 1;
+		return;
+	}
+	pos->localization = pfs_id << 16;
+	pos->obj_id = INT64_MIN;
+	pos->key = INT64_MIN;
+	pos->create_tid = 1;
+}
+
+/* ... and where a stopped one ends: the next run resumes there. */
+static inline void maint_stopped(struct hammer_maint_ctl *ctl,
+				 const struct hammer_base_elm *pos)
+{
+	ctl->stopped = 1;
+	ctl->resume = *pos;
+	ctl->resume.localization &= 0xFFFFu;
+}
+
 /* reblock moved the data of (obj, loc)'s INODE record created at ctid. */
 void ino_data_moved(struct hammer_mount *m, int64_t obj, uint32_t loc,
 		    hammer_tid_t ctid, hammer_off_t data_offset);

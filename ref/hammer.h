@@ -545,6 +545,15 @@ struct hammer_maint_ctl {
 	int (*should_stop)(void *ctx);
 	void *ctx;
 	int stopped;
+	/*
+	 * Resuming (DragonFly's cycle file): with has_start the walk begins at
+	 * `start` (its localization's PFS bits are replaced by the PFS's; its
+	 * type bits are kept); a stopped run leaves in `resume` the key the
+	 * next run should start at (localization: type bits only).
+	 */
+	int has_start;
+	struct hammer_base_elm start;
+	struct hammer_base_elm resume;
 };
 #define HAMMER_PRUNE_MAX_ELMS	1024
 struct hammer_prune_elm {

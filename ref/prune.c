@@ -123,17 +123,13 @@ int hammer_prune(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 	if (!out)
 		return -ENOMEM;
 	struct hammer_base_elm pos;
-	memset(&pos, 0, sizeof(pos));
-	pos.localization = pfs_id << 16;
-	pos.obj_id = INT64_MIN;
-	pos.key = INT64_MIN;
-	pos.create_tid = 1;
+	maint_start(ctl, pfs_id, &pos);
 	int done = 0, rc = 0;
 	if (ctl)
 		ctl->stopped = 0;
 	while (!done && !rc) {
 		if (ctl && ctl->should_stop && ctl->should_stop(ctl->ctx)) {
-			ctl->stopped = 1;
+			maint_stopped(ctl, &pos);
 			break;
 		}
 		pthread_mutex_lock(&m->lock);

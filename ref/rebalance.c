@@ -81,18 +81,14 @@ int hammer_rebalance(struct hammer_mount *m, uint32_t pfs_id, unsigned saturatio
 	int target = (int)(HAMMER_BTREE_INT_ELMS * saturation / 100);
 	struct group g[RBL_GROUPS];
 	struct hammer_base_elm pos;
-	memset(&pos, 0, sizeof(pos));
-	pos.localization = pfs_id << 16;
-	pos.obj_id = INT64_MIN;
-	pos.key = INT64_MIN;
-	pos.create_tid = 1;
+	maint_start(ctl, pfs_id, &pos);
 	hammer_off_t last = 0;
 	int rc = 0, done = 0;
 	if (ctl)
 		ctl->stopped = 0;
 	while (!rc && !done) {
 		if (ctl && ctl->should_stop && ctl->should_stop(ctl->ctx)) {
-			ctl->stopped = 1;
+			maint_stopped(ctl, &pos);
 			break;
 		}
 		pthread_mutex_lock(&m->lock);

@@ -142,6 +142,26 @@ expect "reblock -t exits 0" 0 "$rc"
 grep -qE "^Reblock $m (succeeded|interrupted by timer)$" <<<"$out" && ok "reblock -t reports" ||
   fail "reblock -t reports" "$out"
 
+# --- 4b: -c cycle files ---------------------------------------------------
+cyc=$work/cycle
+out=$("$H" -c "$cyc" reblock-btree "$m" 2>&1)
+grep -q "succeeded" <<<"$out" && [ ! -e "$cyc" ] && ok "-c: a finished run leaves no cycle file" ||
+  fail "-c: a finished run leaves no cycle file" "$out"
+printf 'short' > "$cyc"
+out=$("$H" -c "$cyc" reblock-btree "$m" 2>&1)
+grep -q "cycle-file $cyc: clearing old version" <<<"$out" && [ ! -e "$cyc" ] &&
+  ok "-c: a garbage cycle file is cleared, the run starts over" ||
+  fail "-c: garbage cycle file" "$out"
+full=$(moved "btree nodes" "$out")
+# a key past every record of the PFS: that run finds nothing left to do
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<qqQQHBBIQ", 0x7fffffffffffffff, 0x7fffffffffffffff, 1, 0, 0xffff, 0, 0, 0xffff, 0))' > "$cyc"
+out=$("$H" -c "$cyc" reblock-data "$m" 2>&1)
+expect "-c: resuming at the last key moves nothing" 0 "$(total "data elements" "$out")"
+[ ! -e "$cyc" ] && ok "-c: the file is removed at the end" || fail "-c: the file is removed at the end"
+[ "${full:-0}" -gt 0 ] && ok "-c: the run after the cleared file moved nodes ($full)" ||
+  fail "-c: the run after the cleared file moved nodes" "$out"
+recheck "cycle files"
+
 # --- 5: bad input --------------------------------------------------------
 out=$("$H" reblock "$m" 150 2>&1); rc=$?
 expect "fill 150: exit 1" 1 "$rc"

@@ -891,6 +891,101 @@ static void t_reblock_space(void **state)
 	unlink(img);
 }
 
+/* Stop before every second batch: a walk cut into many runs. */
+static int every_other(void *ctx)
+{
+	return ++*(int *)ctx % 2 == 0;
+}
+
+/*
+ * Resuming: reblock, rebalance and prune cut by their stop callback and
+ * continued from the key they report (a cycle file's content) cover the
+ * whole PFS exactly once: the moves add up to one uninterrupted run's.
+ */
+static void t_resume(void **state)
+{
+	(void)state;
+	make_image();
+	struct hammer_mount *m = do_mount(0);
+	struct hammer_attr da;
+	assert_int_equal(hammer_mkdir(m, 1, "d", 1, 0755, 0, 0, &da), 0);
+	for (int f = 0; f < 2500; f++) {
+		char nm[16];
+		struct hammer_attr a;
+		snprintf(nm, sizeof(nm), "e%05d", f);
+		assert_int_equal(hammer_mknod(m, da.ino, nm, strlen(nm), S_IFREG | 0644, 0, 0,
+					      0, &a), 0);
+		assert_int_equal(hammer_write(m, a.ino, 0, nm, strlen(nm)), (ssize_t)strlen(nm));
+	}
+	sync_tid(m);
+	int calls = 0, runs = 0;
+	uint64_t moved = 0, elements = 0;
+	struct hammer_maint_ctl ctl = { .should_stop = every_other, .ctx = &calls };
+	struct hammer_reblock_stats rs;
+	do {
+		assert_int_equal(hammer_reblock(m, 0, HAMMER_REBLOCK_DATA, 100, &ctl, &rs), 0);
+		moved += rs.data_moves;
+		elements += rs.data_elements;
+		ctl.has_start = 1;
+		ctl.start = ctl.resume;
+		assert_true(++runs < 1000);
+	} while (ctl.stopped);
+	print_message("  reblock in %d runs: %llu of %llu data elements moved\n", runs,
+		      (unsigned long long)moved, (unsigned long long)elements);
+	assert_true(runs > 2);
+	assert_int_equal(moved, elements);
+	assert_true(elements >= 2500);	/* a DATA record per file */
+	/* a stop at once keeps the start: resuming there loses nothing */
+	ctl.has_start = 0;
+	calls = 1;
+	assert_int_equal(hammer_reblock(m, 0, HAMMER_REBLOCK_DATA, 100, &ctl, &rs), 0);
+	assert_true(ctl.stopped);
+	assert_int_equal(rs.data_moves, 0);
+	check_live(m, "after resumed reblocks");
+	for (int f = 0; f < 2500; f++) {
+		char nm[16];
+		snprintf(nm, sizeof(nm), "e%05d", f);
+		if (f % 10)
+			assert_int_equal(hammer_unlink(m, da.ino, nm, strlen(nm)), 0);
+	}
+	sync_tid(m);
+	/* prune-everything in pieces: every historical record goes */
+	ctl.has_start = 0;
+	calls = 0;
+	runs = 0;
+	uint64_t pruned = 0;
+	struct hammer_prune_stats ps;
+	do {
+		assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, &ctl, &ps), 0);
+		pruned += ps.rawrecords + ps.dirrecords;
+		ctl.has_start = 1;
+		ctl.start = ctl.resume;
+		assert_true(++runs < 1000);
+	} while (ctl.stopped);
+	assert_int_equal(hammer_prune(m, 0, HAMMER_PRUNE_ALL, NULL, 0, NULL, &ps), 0);
+	print_message("  prune-everything in %d runs: %llu records; a full run after: %llu\n",
+		      runs, (unsigned long long)pruned,
+		      (unsigned long long)(ps.rawrecords + ps.dirrecords));
+	assert_true(pruned > 0);
+	assert_int_equal(ps.rawrecords + ps.dirrecords, 0);
+	/* rebalance in pieces, then nothing left to pack */
+	ctl.has_start = 0;
+	calls = 0;
+	struct hammer_rebalance_stats bs;
+	uint64_t freed = 0;
+	do {
+		assert_int_equal(hammer_rebalance(m, 0, 85, &ctl, &bs), 0);
+		freed += bs.leaves_freed;
+		ctl.has_start = 1;
+		ctl.start = ctl.resume;
+	} while (ctl.stopped);
+	assert_true(freed > 0);
+	assert_int_equal(hammer_rebalance(m, 0, 85, NULL, &bs), 0);
+	assert_int_equal(bs.leaves_freed, 0);
+	finish(m, "resume");
+	unlink(img);
+}
+
 static void t_prune_refusals(void **state)
 {
 	(void)state;
@@ -927,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(t_prune_refusals),
 		cmocka_unit_test(t_reblock_model),
 		cmocka_unit_test(t_reblock_space),
+		cmocka_unit_test(t_resume),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
