@@ -32,6 +32,7 @@
  */
 #include "hammer.h"
 #include "ctl.h"
+#include "snap.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -53,13 +54,7 @@ int cmd_snaprm(struct hammer_opts *o, int argc, char **argv);
 int cmd_snapls(struct hammer_opts *o, int argc, char **argv);
 
 #define DEFAULT_SNAPSHOT_NAME	"snap-%Y%m%d-%H%M"
-#define SNAP_LABEL_MAX		63
-
-struct snap_rec {
-	uint64_t tid;
-	uint64_t ts;
-	char label[SNAP_LABEL_MAX + 1];
-};
+#define SNAP_LABEL_MAX		HAMMER_SNAP_LABEL_MAX
 
 __attribute__((format(printf, 2, 3)))
 static int fail(struct hammer_opts *o, const char *fmt, ...)
@@ -676,8 +671,8 @@ int cmd_snaprm(struct hammer_opts *o, int argc, char **argv)
  * snap-list's whole reply (no size limit): the records in *out.  0, or an
  * exit status after a message.
  */
-static int snap_list(struct hammer_opts *o, const char *path, uint32_t pfs,
-		     struct snap_rec **out, size_t *n)
+int hammer_snap_list(struct hammer_opts *o, const char *path, uint32_t pfs,
+		     struct hammer_snap_rec **out, size_t *n)
 {
 	char req[64];
 	struct hammer_ctl_reply r;
@@ -716,7 +711,7 @@ static int snap_list(struct hammer_opts *o, const char *path, uint32_t pfs,
 
 	size_t count = 0, got = 0;
 	int have_count = 0, bad = 0;
-	struct snap_rec *v = NULL;
+	struct hammer_snap_rec *v = NULL;
 	for (char *p = buf, *e; *p && !bad; p = e + 1) {
 		e = strchr(p, '\n');
 		if (!e) {
@@ -736,7 +731,7 @@ static int snap_list(struct hammer_opts *o, const char *path, uint32_t pfs,
 				bad = 1;
 				break;
 			}
-			struct snap_rec *s = &v[got];
+			struct hammer_snap_rec *s = &v[got];
 			s->tid = strtoull(p + 5, &q, 16);
 			if (*q != ' ') {
 				bad = 1;
@@ -775,10 +770,10 @@ static int snapshot_ls(struct hammer_opts *o, const char *path)
 	int rc = pfs_of(path, &pfs, NULL);
 	if (rc)
 		return fail(o, "snapls: cannot open %s: %s", path, strerror(-rc));
-	struct snap_rec *v = NULL;
+	struct hammer_snap_rec *v = NULL;
 	size_t n = 0;
 	if ((rc = need_v3(o, path, "snapls")) != 0 ||
-	    (rc = snap_list(o, path, pfs, &v, &n)) != 0)
+	    (rc = hammer_snap_list(o, path, pfs, &v, &n)) != 0)
 		return rc;
 	fprintf(o->out, "Snapshots on %s\tPFS#%u\n", path, pfs);
 	fprintf(o->out, "Transaction ID\t\tTimestamp\t\tNote\n");

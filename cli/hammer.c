@@ -35,6 +35,8 @@ int cmd_history(struct hammer_opts *o, int argc, char **argv);	/* cmd_history.c 
 int cmd_prune(struct hammer_opts *o, int argc, char **argv);	/* cmd_prune.c */
 int cmd_reblock(struct hammer_opts *o, int argc, char **argv);	/* cmd_reblock.c */
 int cmd_rebalance(struct hammer_opts *o, int argc, char **argv);	/* cmd_rebalance.c */
+int cmd_cleanup(struct hammer_opts *o, int argc, char **argv);	/* cmd_cleanup.c */
+int cmd_abort_cleanup(struct hammer_opts *o, int argc, char **argv);	/* cmd_cleanup.c */
 static int cmd_help(struct hammer_opts *o, int argc, char **argv);	/* below */
 
 static const struct hammer_cmd commands[] = {
@@ -63,6 +65,8 @@ static const struct hammer_cmd commands[] = {
 	{ "reblock-dirs", cmd_reblock, "reblock-dirs <filesystem> [fill_percentage]", 0 },
 	{ "reblock-data", cmd_reblock, "reblock-data <filesystem> [fill_percentage]", 0 },
 	{ "rebalance", cmd_rebalance, "rebalance <filesystem> [saturation_percentage]  (50..100, -t seconds)", 0 },
+	{ "cleanup", cmd_cleanup, "cleanup [<filesystem> ...]  (-F: ignore the periods, -v)", 0 },
+	{ "abort-cleanup", cmd_abort_cleanup, "abort-cleanup", 0 },
 	{ "pfs-status", cmd_pfs, "pfs-status [<dirpath> ...]  (-f: paths in the set)", 0 },
 	{ "pfs-master", cmd_pfs, "pfs-master <dirpath> [options]", 0 },
 	{ "pfs-slave", cmd_pfs, "pfs-slave <dirpath> [options]", 0 },
@@ -84,7 +88,7 @@ static const struct hammer_cmd commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hammer [-2BdhqvXy] [-b bandwidth] [-c cyclefile] [-e scoreboardfile]\n"
+	fprintf(f, "usage: hammer [-2BdFhqvXy] [-b bandwidth] [-c cyclefile] [-e scoreboardfile]\n"
 		"              [-f blkdev[:blkdev]*] [-i delay] [-p ssh-port] [-R restrictcmd]\n"
 		"              [-S splitsize] [-T restrictpath] [-t timeout] command [args]\n"
 		"  -f devs   the volumes of the file system, colon-separated\n"
@@ -93,6 +97,7 @@ static void usage(FILE *f)
 		"  -y        answer yes to questions (pfs-destroy; mirror-write creates\n"
 		"            a missing slave)\n"
 		"  -d        pfs-destroy: no 5-second countdown\n"
+		"  -F        cleanup: run every directive, whether due or not\n"
 		"  -b bw     mirroring: bandwidth limit in bytes/s (k, m, g: x1024),\n"
 		"            paced in 100 ms windows (DragonFly: 1-second bursts)\n"
 		"  -B        mirroring: no histogram prescan, one batch (bulk)\n"
@@ -177,7 +182,7 @@ int main(int argc, char **argv)
 	int ch;
 	char *e;
 
-	while ((ch = getopt(argc, argv, "+2b:Bc:de:f:hi:p:qR:S:t:T:vXy")) != -1) {
+	while ((ch = getopt(argc, argv, "+2b:Bc:de:f:Fhi:p:qR:S:t:T:vXy")) != -1) {
 		switch (ch) {
 		case '2':
 			o.twoway = 1;
@@ -241,6 +246,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			o.devs = optarg;
+			break;
+		case 'F':
+			o.force = 1;
 			break;
 		case 'h':
 			usage(stdout);

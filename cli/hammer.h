@@ -26,6 +26,7 @@ struct hammer_opts {
 	int quiet;		/* -q, repeatable */
 	int yes;		/* -y: answer yes (pfs-destroy's prompts: ours) */
 	int debug;		/* -d: pfs-destroy without its countdown */
+	int force;		/* -F: cleanup runs every directive, due or not */
 	const char *devs;	/* -f a:b:c */
 	/* mirroring (cmd_mirror.c), DragonFly's options */
 	uint64_t bandwidth;	/* -b bytes/s (k/m/g suffix); 0 = unlimited */
