@@ -11,7 +11,8 @@
 #                     hammer-fuse.8 and its links mount.fuse.hammer.8 and
 #                     umount.fuse.hammer.8
 #   the systemd system unit folder (pkg-config systemd, else /lib/systemd/system)
-#                     hammer-mirror-stream@.service
+#                     hammer-mirror-stream@.service, hammer-cleanup.service
+#                     and hammer-cleanup.timer
 #   datadir/doc/hammer-linux  the guides and mirror-stream.conf.example
 # The folders come from the build's own options (meson introspect), so the
 # test holds for any --prefix.  Programs 0755, data 0644, links to their
@@ -64,6 +65,8 @@ fuse=0
   echo "777 l $mandir/man8/mount.fuse.hammer.8 hammer-fuse.8"
   echo "777 l $mandir/man8/umount.fuse.hammer.8 hammer-fuse.8"
   echo "644 f $unitdir/hammer-mirror-stream@.service"
+  echo "644 f $unitdir/hammer-cleanup.service"
+  echo "644 f $unitdir/hammer-cleanup.timer"
   echo "644 f $docdir/mirror-stream.conf.example"
   echo "644 f $docdir/mirroring-guide.md"
   echo "644 f $docdir/formatting-guide.md"

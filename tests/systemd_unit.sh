@@ -7,7 +7,10 @@
 # verify` with no message, with the example conf and a RequiresMountsFor
 # drop-in as the guide shows; the command line systemd builds from the conf
 # is `hammer -i 5 mirror-stream /Backup1/test /Backup2/pfs/test`; a broken
-# copy is caught (the check checks).  Exit 77 without systemd-analyze.
+# copy is caught (the check checks).  hammer-cleanup.service (oneshot,
+# `hammer cleanup`) and hammer-cleanup.timer (daily, Persistent,
+# RandomizedDelaySec) are installed beside it and pass verify too; a timer
+# with a bad OnCalendar does not.  Exit 77 without systemd-analyze.
 # Run alone: BUILD=build-x bash tests/systemd_unit.sh
 set -uo pipefail
 export LC_ALL=C
@@ -90,6 +93,41 @@ for k in Restart=always RestartSec=15 'EnvironmentFile=/etc/hammer/mirror-stream
          'WantedBy=multi-user.target'; do
   grep -qxF "$k" "$unit" && ok "unit has $k" || fail "unit has $k"
 done
+
+# the nightly cleanup: hammer-cleanup.service (oneshot, `hammer cleanup`)
+# and hammer-cleanup.timer (daily, Persistent, RandomizedDelaySec), both in
+# the unit dir; verified as installed (ExecStart made the build's hammer)
+csvc=$(find "$dest" -path '*/systemd/system/hammer-cleanup.service' | head -1)
+ctim=$(find "$dest" -path '*/systemd/system/hammer-cleanup.timer' | head -1)
+if [ -n "$csvc" ] && [ "${csvc#"$dest"}" = "$want_dir/hammer-cleanup.service" ]; then
+  ok "hammer-cleanup.service installed (${csvc#"$dest"})"
+else fail "hammer-cleanup.service installed" "got '${csvc#"$dest"}'"; fi
+if [ -n "$ctim" ] && [ "${ctim#"$dest"}" = "$want_dir/hammer-cleanup.timer" ]; then
+  ok "hammer-cleanup.timer installed (${ctim#"$dest"})"
+else fail "hammer-cleanup.timer installed" "got '${ctim#"$dest"}'"; fi
+if [ -n "$csvc" ] && [ -n "$ctim" ]; then
+  grep -q '@[A-Z]*@' "$csvc" && fail "cleanup service: no unsubstituted @VAR@" || ok "cleanup service: no unsubstituted @VAR@"
+  expect_line() { grep -qxF "$2" "$1" && ok "$(basename "$1") has $2" || fail "$(basename "$1") has $2"; }
+  expect_line "$csvc" "Type=oneshot"
+  expect_line "$csvc" "ExecStart=$bin cleanup"
+  for k in OnCalendar=daily Persistent=true RandomizedDelaySec=1h WantedBy=timers.target; do
+    expect_line "$ctim" "$k"
+  done
+  sed "s|^ExecStart=$bin |ExecStart=$HAMMER |" "$csvc" > "$u/hammer-cleanup.service"
+  cp "$ctim" "$u/hammer-cleanup.timer"
+  verify "systemd-analyze verify hammer-cleanup.service" "$u/hammer-cleanup.service"
+  verify "systemd-analyze verify hammer-cleanup.timer" "$u/hammer-cleanup.timer"
+  # the timer fires once a day
+  if next=$(systemd-analyze calendar daily 2>&1) && grep -q "Next elapse" <<<"$next"; then
+    ok "OnCalendar=daily parses ($(sed -n 's/^ *Next elapse: //p' <<<"$next"))"
+  else fail "OnCalendar=daily parses" "$next"; fi
+  # the check checks: a broken timer is reported
+  printf '[Timer]\nOnCalendar=dailyish\n[Install]\nWantedBy=timers.target\n' > "$u/brokencleanup.timer"
+  cp "$u/hammer-cleanup.service" "$u/brokencleanup.service"
+  if out=$(systemd-analyze verify --man=no "$u/brokencleanup.timer" 2>&1) || [ -z "$out" ]; then
+    fail "verify catches a bad OnCalendar" "rc 0, '$out'"
+  else ok "verify catches a bad OnCalendar"; fi
+fi
 
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
