@@ -8,8 +8,8 @@
  * As DragonFly's sbin/hammer/cmd_config.c, with these changes:
  *   - a PFS without a record gets one with DragonFly's defaults the first
  *     time `config` prints it (DragonFly's `hammer cleanup` creates it on
- *     its first run and `config` fails until then; there is no cleanup
- *     here yet).  The defaults depend on the path, as cmd_cleanup.c's
+ *     its first run and `config` fails until then; cmd_cleanup.c
+ *     creates it too).  The defaults depend on the path, as cmd_cleanup.c's
  *     config_init(): snapshots are off for /tmp, /var/tmp and /usr/obj.
  *     When the record cannot be stored (a slave, not the mounting user)
  *     the defaults are printed and a warning says so;
