@@ -517,6 +517,19 @@ static uint64_t le64(const uint8_t *p)
 	return v;
 }
 
+/* The stop conditions and resume key of a maintenance run. */
+static void maint_ctl(struct hfuse *h, const struct job *j, struct stop_ctx *sc,
+		      struct hammer_maint_ctl *ctl)
+{
+	*sc = (struct stop_ctx){ .h = h, .fd = j->conn.fd };
+	if (j->seconds) {
+		clock_gettime(CLOCK_MONOTONIC, &sc->deadline);
+		sc->deadline.tv_sec += j->seconds;
+	}
+	*ctl = (struct hammer_maint_ctl){ .should_stop = prune_should_stop, .ctx = sc,
+					  .has_start = j->has_start, .start = j->start };
+}
+
 /* prune: the elements (24 bytes each, little-endian), then one engine run. */
 static void serve_prune(struct hfuse *h, struct job *j)
 {
@@ -546,13 +559,9 @@ static void serve_prune(struct hfuse *h, struct job *j)
 	for (uint32_t i = 0; i < j->nelms; i++)
 		e[i] = (struct hammer_prune_elm){ le64(raw + 24 * i), le64(raw + 24 * i + 8),
 						  le64(raw + 24 * i + 16) };
-	struct stop_ctx sc = { .h = h, .fd = j->conn.fd };
-	if (j->seconds) {
-		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
-		sc.deadline.tv_sec += j->seconds;
-	}
-	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc,
-					.has_start = j->has_start, .start = j->start };
+	struct stop_ctx sc;
+	struct hammer_maint_ctl ctl;
+	maint_ctl(h, j, &sc, &ctl);
 	struct hammer_prune_stats st;
 	if (!enter(h)) {
 		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
@@ -581,69 +590,38 @@ out:
 	free(e);
 }
 
-/* reblock: one engine run, then its counts. */
-static void serve_reblock(struct hfuse *h, struct job *j)
+/* reblock and rebalance: "ready", one engine run, then its counts. */
+static void serve_maint(struct hfuse *h, struct job *j)
 {
 	char line[400];
 	send_line(j->conn.fd, "0 ready\n");
-	struct stop_ctx sc = { .h = h, .fd = j->conn.fd };
-	if (j->seconds) {
-		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
-		sc.deadline.tv_sec += j->seconds;
-	}
-	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc,
-					.has_start = j->has_start, .start = j->start };
-	struct hammer_reblock_stats st;
+	struct stop_ctx sc;
+	struct hammer_maint_ctl ctl;
+	maint_ctl(h, j, &sc, &ctl);
 	if (!enter(h)) {
 		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
 		send_line(j->conn.fd, line);
 		return;
 	}
-	int rc = hammer_reblock(h->m, j->pfs_id, j->flags, j->fill, &ctl, &st);
+	struct hammer_reblock_stats rs;
+	struct hammer_rebalance_stats bs;
+	int rc = j->verb == V_REBLOCK
+		 ? hammer_reblock(h->m, j->pfs_id, j->flags, j->fill, &ctl, &rs)
+		 : hammer_rebalance(h->m, j->pfs_id, j->fill, &ctl, &bs);
 	leave(h);
 	if (rc)
 		linef(line, sizeof(line), hfuse_errno(h, rc), "%s", strerror(-rc));
-	else
+	else if (j->verb == V_REBLOCK)
 		snprintf(line, sizeof(line), "0 ok\nrecords=%" PRIu64 "\nbtree_nodes=%" PRIu64
 			 "\nbtree_moves=%" PRIu64 "\ndata_elements=%" PRIu64 "\ndata_moves=%"
-			 PRIu64 "\ndata_bytes=%" PRIu64 "\ndata_byte_count=%" PRIu64 "\ndata_skipped=%"
-			 PRIu64 "\nstopped=%d\n", st.records, st.btree_nodes, st.btree_moves,
-			 st.data_elements, st.data_moves, st.data_bytes, st.data_byte_count,
-			 st.data_skipped,
-			 ctl.stopped);
-	if (!rc) {
-		size_t l = strlen(line);
-		resume_line(&ctl, line + l, sizeof(line) - l);
-	}
-	send_line(j->conn.fd, line);
-}
-
-/* rebalance: one engine run, then its counts. */
-static void serve_rebalance(struct hfuse *h, struct job *j)
-{
-	char line[300];
-	send_line(j->conn.fd, "0 ready\n");
-	struct stop_ctx sc = { .h = h, .fd = j->conn.fd };
-	if (j->seconds) {
-		clock_gettime(CLOCK_MONOTONIC, &sc.deadline);
-		sc.deadline.tv_sec += j->seconds;
-	}
-	struct hammer_maint_ctl ctl = { .should_stop = prune_should_stop, .ctx = &sc,
-					.has_start = j->has_start, .start = j->start };
-	struct hammer_rebalance_stats st;
-	if (!enter(h)) {
-		linef(line, sizeof(line), ESHUTDOWN, "the file system is being unmounted");
-		send_line(j->conn.fd, line);
-		return;
-	}
-	int rc = hammer_rebalance(h->m, j->pfs_id, j->fill, &ctl, &st);
-	leave(h);
-	if (rc)
-		linef(line, sizeof(line), hfuse_errno(h, rc), "%s", strerror(-rc));
+			 PRIu64 "\ndata_bytes=%" PRIu64 "\ndata_byte_count=%" PRIu64
+			 "\ndata_skipped=%" PRIu64 "\nstopped=%d\n", rs.records, rs.btree_nodes,
+			 rs.btree_moves, rs.data_elements, rs.data_moves, rs.data_bytes,
+			 rs.data_byte_count, rs.data_skipped, ctl.stopped);
 	else
 		snprintf(line, sizeof(line), "0 ok\nrecords=%" PRIu64 "\nnodes=%" PRIu64
 			 "\ndeleted=%" PRIu64 "\nrebalanced=%" PRIu64 "\nstopped=%d\n",
-			 st.records, st.nodes, st.leaves_freed, st.rebalanced, ctl.stopped);
+			 bs.records, bs.nodes, bs.leaves_freed, bs.rebalanced, ctl.stopped);
 	if (!rc) {
 		size_t l = strlen(line);
 		resume_line(&ctl, line + l, sizeof(line) - l);
@@ -669,10 +647,8 @@ static void *job_main(void *arg)
 		serve_prune(h, j);
 		break;
 	case V_REBLOCK:
-		serve_reblock(h, j);
-		break;
 	case V_REBALANCE:
-		serve_rebalance(h, j);
+		serve_maint(h, j);
 		break;
 	}
 	/* unregister before closing: stop() must not shut down a reused fd */

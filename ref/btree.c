@@ -1221,25 +1221,41 @@ int hammer_btree_set_data(struct hammer_btree *t, const struct hammer_base_elm *
 	return rc;
 }
 
+/*
+ * Pin the path from the root down to the node at `off` (found by
+ * searching for `key`): 0 with *level its depth in c (the cursor holds
+ * levels 0..*level), or -ENOENT when the search does not pass it.
+ */
+static int path_to(struct hammer_btree *t, hammer_off_t off,
+		   const struct hammer_base_elm *key, struct hammer_cursor *c,
+		   int *level, struct hammer_err *err)
+{
+	hammer_cursor_init(c, t, err);
+	int rc = search_read(c, key);
+	if (rc < 0)
+		return rc;
+	int d = 0;
+	while (d < c->depth && c->path[d].node->offset != off)
+		d++;
+	if (d == c->depth) {
+		hammer_cursor_done(c);
+		return -ENOENT;
+	}
+	while (c->depth > d + 1)
+		node_put(t, c->path[--c->depth].node);
+	*level = d;
+	return 0;
+}
+
 int hammer_btree_move_node(struct hammer_btree *t, hammer_off_t off,
 			   const struct hammer_base_elm *key, hammer_off_t *newoff,
 			   struct hammer_err *err)
 {
 	struct hammer_cursor c;
-	hammer_cursor_init(&c, t, err);
-	int rc = search_read(&c, key);
-	if (rc < 0)
+	int d;
+	int rc = path_to(t, off, key, &c, &d, err);
+	if (rc)
 		return rc;
-	int d = 0;
-	while (d < c.depth && c.path[d].node->offset != off)
-		d++;
-	if (d == c.depth) {
-		hammer_cursor_done(&c);
-		return -ENOENT;
-	}
-	/* only the path down to the node is needed */
-	while (c.depth > d + 1)
-		node_put(t, c.path[--c.depth].node);
 	struct hammer_node *n = c.path[d].node, *nn = NULL;
 	rc = t->io.ops->alloc(t->io.ctx, &nn, err);
 	if (rc) {
@@ -1299,19 +1315,10 @@ int hammer_btree_rebalance_leaves(struct hammer_btree *t, hammer_off_t off,
 	if (target < 1 || target > HAMMER_BTREE_LEAF_ELMS)
 		return -EINVAL;
 	struct hammer_cursor c;
-	hammer_cursor_init(&c, t, err);
-	int rc = search_read(&c, key);
-	if (rc < 0)
+	int d;
+	int rc = path_to(t, off, key, &c, &d, err);
+	if (rc)
 		return rc;
-	int d = 0;
-	while (d < c.depth && c.path[d].node->offset != off)
-		d++;
-	if (d == c.depth) {
-		hammer_cursor_done(&c);
-		return -ENOENT;
-	}
-	while (c.depth > d + 1)
-		node_put(t, c.path[--c.depth].node);
 	struct hammer_node *p = c.path[d].node;
 	struct hammer_node_ondisk *po = p->ondisk;
 	int nk = po->count;

@@ -317,6 +317,18 @@ static inline void maint_stopped(struct hammer_maint_ctl *ctl,
 	ctl->resume.localization &= 0xFFFFu;
 }
 
+/* maint.c: a batch may run (-EROFS, -EIO, -ENOENT); *pst the PFS's state */
+int maint_writable(struct hammer_mount *m, uint32_t pfs_id, uint8_t *pst);
+/* A cursor over the rest of PFS pfs_id's key range, from pos. */
+void maint_cursor(struct hammer_mount *m, struct hammer_cursor *c, struct hammer_err *e,
+		  uint32_t pfs_id, const struct hammer_base_elm *pos);
+/*
+ * After a batch's scan ended with rc: the cursor released, *done at the
+ * end of the range, else pos moved past the last element looked at.
+ */
+int maint_cursor_end(struct hammer_mount *m, struct hammer_cursor *c,
+		     struct hammer_err *e, int rc, struct hammer_base_elm *pos, int *done);
+
 /* reblock moved the data of (obj, loc)'s INODE record created at ctid. */
 void ino_data_moved(struct hammer_mount *m, int64_t obj, uint32_t loc,
 		    hammer_tid_t ctid, hammer_off_t data_offset);

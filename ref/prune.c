@@ -74,15 +74,7 @@ static int prune_batch(struct hammer_mount *m, uint32_t id,
 {
 	struct hammer_cursor c;
 	struct hammer_err e = { 0 };
-	hammer_cursor_init(&c, &m->tree, &e);
-	c.key_beg = *pos;
-	memset(&c.key_end, 0, sizeof(c.key_end));
-	c.key_end.localization = (id << 16) | HAMMER_LOCALIZE_MASK;
-	c.key_end.obj_id = INT64_MAX;
-	c.key_end.rec_type = 0xFFFF;
-	c.key_end.key = INT64_MAX;
-	c.key_end.create_tid = 0;	/* +infinity */
-	c.flags = HAMMER_CURSOR_END_INCLUSIVE;
+	maint_cursor(m, &c, &e, id, pos);
 	size_t looked = 0;
 	*nout = 0;
 	int rc = hammer_btree_first(&c);
@@ -97,17 +89,7 @@ static int prune_batch(struct hammer_mount *m, uint32_t id,
 		*pos = el->base;
 		rc = hammer_btree_next(&c);
 	}
-	hammer_cursor_done(&c);
-	if (rc == -ENOENT) {
-		*done = 1;
-		return 0;
-	}
-	if (rc)
-		return eng_err(m, rc, &e);
-	/* resume just after the last element looked at (TIDs never reach max) */
-	pos->create_tid++;
-	pos->delete_tid = 0;
-	return 0;
+	return maint_cursor_end(m, &c, &e, rc, pos, done);
 }
 
 int hammer_prune(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
@@ -133,17 +115,10 @@ int hammer_prune(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 			break;
 		}
 		pthread_mutex_lock(&m->lock);
-		uint8_t pst = pfs_id ? m->pfs_state[pfs_id] : PFS_LIVE;
+		uint8_t pst;
 		hammer_tid_t limit = ASOF_LIVE;
-		if (m->readonly || m->o.asof)
-			rc = -EROFS;
-		else if (m->broken)
-			rc = -EIO;
-		else if (m->version < 3 && pfs_id)
-			rc = -ENOENT;
-		else if (!(pst & PFS_LIVE))
-			rc = -ENOENT;
-		else if (pst & PFS_SLAVE) {
+		rc = maint_writable(m, pfs_id, &pst);
+		if (!rc && (pst & PFS_SLAVE)) {
 			struct hammer_pseudofs_data pd;
 			rc = pfs_rec_get(m, pfs_id, &pd);
 			limit = pd.sync_end_tid;

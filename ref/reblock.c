@@ -135,15 +135,7 @@ static int rb_scan(struct rb *r, uint32_t id, struct hammer_base_elm *pos, int *
 	struct hammer_mount *m = r->m;
 	struct hammer_cursor c;
 	struct hammer_err e = { 0 };
-	hammer_cursor_init(&c, &m->tree, &e);
-	c.key_beg = *pos;
-	memset(&c.key_end, 0, sizeof(c.key_end));
-	c.key_end.localization = (id << 16) | HAMMER_LOCALIZE_MASK;
-	c.key_end.obj_id = INT64_MAX;
-	c.key_end.rec_type = 0xFFFF;
-	c.key_end.key = INT64_MAX;
-	c.key_end.create_tid = 0;
-	c.flags = HAMMER_CURSOR_END_INCLUSIVE;
+	maint_cursor(m, &c, &e, id, pos);
 	size_t looked = 0;
 	*nrecs = *nnodes = 0;
 	int rc = hammer_btree_first(&c);
@@ -198,16 +190,7 @@ static int rb_scan(struct rb *r, uint32_t id, struct hammer_base_elm *pos, int *
 		*pos = el->base;
 		rc = hammer_btree_next(&c);
 	}
-	hammer_cursor_done(&c);
-	if (rc == -ENOENT) {
-		*done = 1;
-		return 0;
-	}
-	if (rc)
-		return rc == -ENOMEM ? rc : eng_err(m, rc, &e);
-	pos->create_tid++;	/* resume after the last element looked at */
-	pos->delete_tid = 0;
-	return 0;
+	return maint_cursor_end(m, &c, &e, rc, pos, done);
 }
 
 static int move_data(struct rb *r, const struct hammer_btree_leaf_elm *el, void *buf)
@@ -276,13 +259,8 @@ int hammer_reblock(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 			break;
 		}
 		pthread_mutex_lock(&m->lock);
-		uint8_t pst = pfs_id ? m->pfs_state[pfs_id] : PFS_LIVE;
-		if (m->readonly || m->o.asof)
-			rc = -EROFS;
-		else if (m->broken)
-			rc = -EIO;
-		else if (!(pst & PFS_LIVE))
-			rc = -ENOENT;
+		uint8_t pst;
+		rc = maint_writable(m, pfs_id, &pst);
 		size_t nrecs = 0, nnodes = 0;
 		if (!rc)
 			rc = rb_scan(&r, pfs_id, &pos, &done, recs, &nrecs, nodes, &nnodes);
