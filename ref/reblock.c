@@ -264,12 +264,21 @@ int hammer_reblock(struct hammer_mount *m, uint32_t pfs_id, unsigned flags,
 		size_t nrecs = 0, nnodes = 0;
 		if (!rc)
 			rc = rb_scan(&r, pfs_id, &pos, &done, recs, &nrecs, nodes, &nnodes);
-		if (!rc && (nrecs || nnodes))
+		/*
+		 * eng_begin before every move: a batch may copy far more than
+		 * the buffer cache holds, so data is written back (or a cycle
+		 * run) between moves, never inside one.
+		 */
+		for (size_t i = 0; i < nrecs && !rc; i++) {
 			rc = eng_begin(m);
-		for (size_t i = 0; i < nrecs && !rc; i++)
-			rc = move_data(&r, &recs[i], buf);
+			if (!rc)
+				rc = move_data(&r, &recs[i], buf);
+		}
 		for (size_t i = 0; i < nnodes && !rc; i++) {
 			hammer_off_t noff;
+			rc = eng_begin(m);
+			if (rc)
+				break;
 			struct hammer_err e = { 0 };
 			int mr = hammer_btree_move_node(&m->tree, nodes[i].off, &nodes[i].key,
 							&noff, &e);
